@@ -1,0 +1,81 @@
+# Yingji build. `make run` and `make test` are the two entry points (see README.md).
+PKGS      := libmicrohttpd jansson sqlite3 libpq libsodium
+CC        ?= cc
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+                 -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CFLAGS    ?= -O2
+SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC   := $(shell find src -name '*.c' ! -path src/main.c | sort)
+LIB_OBJ   := $(LIB_SRC:%.c=build/obj/%.o)
+SAN_OBJ   := $(LIB_SRC:%.c=build/san/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+HDRS      := $(shell find src -name '*.h')
+
+DB        ?= sqlite:data/yingji.db
+LISTEN    ?= 127.0.0.1:8080
+
+.PHONY: all run test deps web unit api e2e clean format lint demo-db
+
+all: build/yingji
+
+build/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c $< -o $@
+
+build/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -c $< -o $@
+
+build/yingji: $(LIB_OBJ) build/obj/src/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/yingji-san: $(SAN_OBJ) build/san/src/main.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+build/unit/%: tests/unit/%.c tests/unit/test_util.h $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka
+
+deps:
+	scripts/install-deps.sh
+
+web/dist/index.html: $(shell find web/src web/index.html web/package.json -type f 2>/dev/null)
+	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
+
+web: web/dist/index.html
+
+demo-db: build/yingji
+	@mkdir -p data
+	@if [ ! -f data/yingji.db ]; then ./build/yingji demo --db $(DB); else echo "data/yingji.db exists: keeping it (delete it to reload the demo)"; ./build/yingji demo --accounts-only --db $(DB); fi
+
+run: deps
+	$(MAKE) build/yingji web
+	$(MAKE) demo-db
+	./build/yingji serve --db $(DB) --listen $(LISTEN)
+
+unit: $(UNIT_BIN)
+	tests/unit/run.sh $(UNIT_BIN)
+
+api: build/yingji build/yingji-san
+	tests/api/run.sh
+
+e2e: build/yingji web
+	tests/e2e/run.sh
+
+test: deps
+	$(MAKE) all build/yingji-san web
+	$(MAKE) unit
+	$(MAKE) api
+	$(MAKE) e2e
+
+format:
+	clang-format -i $(LIB_SRC) src/main.c $(HDRS) $(UNIT_SRC)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -Isrc src
+
+clean:
+	rm -rf build web/dist

@@ -1,0 +1,52 @@
+#include "app.h"
+#include "core/log.h"
+#include "flow/audit.h"
+#include "modules/accounts/accounts.h"
+#include "modules/divisions/divisions.h"
+
+static const Module *const modules[] = {
+    &divisions_module,
+    &accounts_module,
+};
+static const int nmodules = (int)(sizeof modules / sizeof modules[0]);
+
+const Module *const *app_modules(int *n)
+{
+    *n = nmodules;
+    return modules;
+}
+
+Store *app_open(const char *db_url, int pool_size, Error *err)
+{
+    Store *store = store_open(db_url, pool_size, err);
+    if (!store)
+        return NULL;
+    if (flow_migrate(store, err) < 0)
+        goto fail;
+    for (int i = 0; i < nmodules; i++)
+        if (modules[i]->migrate && modules[i]->migrate(store, err) < 0)
+            goto fail;
+    return store;
+fail:
+    store_close(store);
+    return NULL;
+}
+
+void app_register_routes(const ServerConfig *cfg)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    http_register_builtin(cfg);
+    for (int i = 0; i < nmodules; i++)
+        if (modules[i]->register_routes)
+            modules[i]->register_routes();
+}
+
+void app_start_modules(Store *store)
+{
+    for (int i = 0; i < nmodules; i++)
+        if (modules[i]->start)
+            modules[i]->start(store);
+}

@@ -1,0 +1,65 @@
+#include "flow/tx.h"
+#include "flow/events.h"
+
+struct TxEvent {
+    TxEvent *next;
+    const char *entity, *key, *action, *division;
+};
+
+int tx_begin(Tx *tx, StoreConn *conn, const Actor *actor, Arena *arena, Error *err)
+{
+    tx->conn = conn;
+    tx->actor = actor;
+    tx->arena = arena;
+    tx->events = NULL;
+    tx->open = 0;
+    if (store_begin(conn, err) < 0)
+        return -1;
+    tx->open = 1;
+    return 0;
+}
+
+static void publish_in_order(TxEvent *ev)
+{
+    /* events were pushed in front; publish oldest first */
+    if (!ev)
+        return;
+    publish_in_order(ev->next);
+    events_publish(ev->entity, ev->key, ev->action, ev->division);
+}
+
+int tx_commit(Tx *tx, Error *err)
+{
+    if (!tx->open)
+        return error_internal(err, "commit of a transaction that is not open");
+    tx->open = 0;
+    if (store_commit(tx->conn, err) < 0) {
+        store_rollback(tx->conn);
+        tx->events = NULL;
+        return -1;
+    }
+    publish_in_order(tx->events);
+    tx->events = NULL;
+    return 0;
+}
+
+void tx_rollback(Tx *tx)
+{
+    if (!tx->open)
+        return;
+    tx->open = 0;
+    tx->events = NULL;
+    store_rollback(tx->conn);
+}
+
+void tx_event(Tx *tx, const char *entity, const char *key, const char *action,
+              const char *division_code)
+{
+    TxEvent *ev = arena_alloc(tx->arena, sizeof *ev);
+    ev->entity = arena_strdup(tx->arena, entity);
+    ev->key = arena_strdup(tx->arena, key);
+    ev->action = arena_strdup(tx->arena, action);
+    ev->division = arena_strdup(tx->arena, division_code ? division_code : "");
+    ev->next = tx->events;
+    tx->events = ev;
+}

@@ -1,0 +1,167 @@
+/* store/sqlite — the embedded backend: one sqlite3 handle per pooled connection, WAL mode,
+ * foreign keys on, synchronous=FULL so a committed transaction survives power loss. */
+#include "store/backend.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fail(sqlite3 *db, Error *err)
+{
+    int code = sqlite3_extended_errcode(db);
+    int conflict = (code & 0xff) == SQLITE_CONSTRAINT;
+    return store_error(err, conflict, sqlite3_errmsg(db));
+}
+
+static void *sq_connect(const char *path, Error *err)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        error_set(err, 500, "db_open_failed", "无法打开数据库文件",
+                  "cannot open SQLite database '%s': %s", path,
+                  db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 30000);
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        error_set(err, 500, "db_open_failed", "数据库初始化失败", "SQLite setup failed: %s",
+                  msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void sq_disconnect(void *native)
+{
+    sqlite3_close_v2(native);
+}
+
+static int bind_all(sqlite3_stmt *st, const DbValue *params, int nparams)
+{
+    for (int i = 0; i < nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx == 0)
+            continue; /* parameter not used by this statement */
+        int rc;
+        switch (params[i].type) {
+        case DB_INT:
+            rc = sqlite3_bind_int64(st, idx, params[i].i);
+            break;
+        case DB_REAL:
+            rc = sqlite3_bind_double(st, idx, params[i].r);
+            break;
+        case DB_TEXT:
+            rc = sqlite3_bind_text(st, idx, params[i].s, -1, SQLITE_STATIC);
+            break;
+        default:
+            rc = sqlite3_bind_null(st, idx);
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const DbValue *params, int nparams,
+                             Error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fail(db, err);
+        return NULL;
+    }
+    if (bind_all(st, params, nparams) != SQLITE_OK) {
+        fail(db, err);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int sq_exec(void *native, const char *sql, const DbValue *params, int nparams,
+                   int64_t *affected, Error *err)
+{
+    sqlite3 *db = native;
+    sqlite3_stmt *st = prepare(db, sql, params, nparams, err);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    int out = 0;
+    if (rc != SQLITE_DONE)
+        out = fail(db, err);
+    else if (affected)
+        *affected = sqlite3_changes64(db);
+    sqlite3_finalize(st);
+    return out;
+}
+
+static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *params,
+                    int nparams, DbRows *out, Error *err)
+{
+    sqlite3 *db = native;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = prepare(db, sql, params, nparams, err);
+    if (!st)
+        return -1;
+    int ncols = sqlite3_column_count(st);
+    out->ncols = ncols;
+    out->names = arena_alloc(arena, sizeof(char *) * (size_t)(ncols ? ncols : 1));
+    for (int i = 0; i < ncols; i++)
+        out->names[i] = arena_strdup(arena, sqlite3_column_name(st, i));
+    size_t cap = 16;
+    char **cells = arena_alloc(arena, sizeof(char *) * cap * (size_t)(ncols ? ncols : 1));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((size_t)out->nrows == cap) {
+            char **bigger = arena_alloc(arena, sizeof(char *) * cap * 2 * (size_t)ncols);
+            memcpy(bigger, cells, sizeof(char *) * cap * (size_t)ncols);
+            cells = bigger;
+            cap *= 2;
+        }
+        for (int i = 0; i < ncols; i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            cells[(size_t)out->nrows * (size_t)ncols + (size_t)i] =
+                t ? arena_strndup(arena, (const char *)t, (size_t)sqlite3_column_bytes(st, i))
+                  : NULL;
+        }
+        out->nrows++;
+    }
+    out->cells = cells;
+    int ret = 0;
+    if (rc != SQLITE_DONE)
+        ret = fail(db, err);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int sq_exec_script(void *native, const char *sql, Error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(native, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = store_error(err, 0, msg ? msg : "script failed");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+const StoreOps store_sqlite_ops = {
+    .dialect = DIALECT_SQLITE,
+    .begin_sql = "BEGIN IMMEDIATE",
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .exec = sq_exec,
+    .query = sq_query,
+    .exec_script = sq_exec_script,
+};
