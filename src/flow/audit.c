@@ -35,10 +35,11 @@ static const char audit_sqlite[] =
     "CREATE TABLE audit_log ("
     " id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor_id INTEGER NOT NULL,"
     " actor_name TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,"
-    " record_key TEXT NOT NULL, before_json TEXT, after_json TEXT,"
+    " record_key TEXT NOT NULL, division_code TEXT, before_json TEXT, after_json TEXT,"
     " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX audit_log_record ON audit_log(entity, record_key);"
     "CREATE INDEX audit_log_actor ON audit_log(actor_id);"
+    "CREATE INDEX audit_log_division ON audit_log(division_code);"
     "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " last_id INTEGER NOT NULL, last_hash TEXT NOT NULL);"
     "INSERT INTO audit_head(id, last_id, last_hash) VALUES (1, 0, "
@@ -52,10 +53,11 @@ static const char audit_postgres[] =
     "CREATE TABLE audit_log ("
     " id BIGINT PRIMARY KEY, at TEXT NOT NULL, actor_id BIGINT NOT NULL,"
     " actor_name TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,"
-    " record_key TEXT NOT NULL, before_json TEXT, after_json TEXT,"
+    " record_key TEXT NOT NULL, division_code TEXT, before_json TEXT, after_json TEXT,"
     " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX audit_log_record ON audit_log(entity, record_key);"
     "CREATE INDEX audit_log_actor ON audit_log(actor_id);"
+    "CREATE INDEX audit_log_division ON audit_log(division_code);"
     "CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " last_id BIGINT NOT NULL, last_hash TEXT NOT NULL);"
     "INSERT INTO audit_head(id, last_id, last_hash) VALUES (1, 0, "
@@ -123,7 +125,8 @@ typedef struct AuditEntry {
     const char *action;
     const char *entity;
     const char *key;
-    const char *before; /* canonical JSON or NULL */
+    const char *division; /* jurisdiction of the record, or NULL */
+    const char *before;   /* canonical JSON or NULL */
     const char *after;
     const char *prev_hash;
 } AuditEntry;
@@ -170,6 +173,7 @@ static void entry_hash(const AuditEntry *e, char out[HASH_HEX])
     hash_field(&st, e->action, 0);
     hash_field(&st, e->entity, 0);
     hash_field(&st, e->key, 0);
+    hash_field(&st, e->division, 0);
     hash_field(&st, e->before, 0);
     hash_field(&st, e->after, 0);
     crypto_hash_sha256_final(&st, digest);
@@ -211,15 +215,15 @@ static int lock_head(Tx *tx, int64_t *last_id, char last_hash[HASH_HEX], Error *
 
 static int insert_entry(Tx *tx, const AuditEntry *e, const char *hash, Error *err)
 {
-    DbValue p[] = {db_int(e->id),          db_text(e->at),     db_int(e->actor_id),
-                   db_text(e->actor_name), db_text(e->action), db_text(e->entity),
-                   db_text(e->key),        db_text(e->before), db_text(e->after),
-                   db_text(e->prev_hash),  db_text(hash)};
+    DbValue p[] = {db_int(e->id),          db_text(e->at),       db_int(e->actor_id),
+                   db_text(e->actor_name), db_text(e->action),   db_text(e->entity),
+                   db_text(e->key),        db_text(e->division), db_text(e->before),
+                   db_text(e->after),      db_text(e->prev_hash), db_text(hash)};
     return store_exec(tx->conn,
                       "INSERT INTO audit_log(id, at, actor_id, actor_name, action, entity,"
-                      " record_key, before_json, after_json, prev_hash, hash)"
-                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                      p, 11, NULL, err);
+                      " record_key, division_code, before_json, after_json, prev_hash, hash)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                      p, 12, NULL, err);
 }
 
 static int advance_head(Tx *tx, int64_t id, const char *hash, Error *err)
@@ -229,8 +233,8 @@ static int advance_head(Tx *tx, int64_t id, const char *hash, Error *err)
                       p, 2, NULL, err);
 }
 
-int audit_record(Tx *tx, const char *action, const char *entity, const char *key, json_t *before,
-                 json_t *after, Error *err)
+int audit_record(Tx *tx, const char *action, const char *entity, const char *key,
+                 const char *division_code, json_t *before, json_t *after, Error *err)
 {
     int64_t last_id = 0;
     char prev[HASH_HEX], hash[HASH_HEX], at[32];
@@ -245,6 +249,7 @@ int audit_record(Tx *tx, const char *action, const char *entity, const char *key
         .action = action,
         .entity = entity,
         .key = key ? key : "",
+        .division = division_code && *division_code ? division_code : NULL,
         .before = canonical_json(tx->arena, before),
         .after = canonical_json(tx->arena, after),
         .prev_hash = prev,
@@ -309,11 +314,12 @@ static int check_row(const DbRows *r, int row, Walk *w, AuditVerify *out)
         .action = cell(r, row, 4),
         .entity = cell(r, row, 5),
         .key = cell(r, row, 6),
-        .before = db_cell(r, row, 7), /* NULL = no record (create/delete) */
-        .after = db_cell(r, row, 8),
-        .prev_hash = cell(r, row, 9),
+        .division = db_cell(r, row, 7),
+        .before = db_cell(r, row, 8), /* NULL = no record (create/delete) */
+        .after = db_cell(r, row, 9),
+        .prev_hash = cell(r, row, 10),
     };
-    const char *stored = cell(r, row, 10);
+    const char *stored = cell(r, row, 11);
     char hash[HASH_HEX];
     if (e.id != w->last_id + 1)
         return broken(out, w->last_id + 1,
@@ -341,7 +347,7 @@ static int check_page(StoreConn *conn, Walk *w, int64_t head_id, AuditVerify *ou
     DbValue p[] = {db_int(w->last_id), db_int(head_id), db_int(VERIFY_PAGE)};
     int rc = store_query(conn, &a,
                          "SELECT id, at, actor_id, actor_name, action, entity, record_key,"
-                         " before_json, after_json, prev_hash, hash FROM audit_log"
+                         " division_code, before_json, after_json, prev_hash, hash FROM audit_log"
                          " WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
                          p, 3, &rows, err);
     *n = rc == 0 ? rows.nrows : 0;

@@ -16,9 +16,11 @@
 
 #include <jansson.h>
 
-/* before/after are borrowed and may be NULL (create/delete); stored as canonical JSON. */
+/* before/after are borrowed and may be NULL (create/delete); stored as canonical JSON.
+ * division_code is the record's jurisdiction (NULL = deployment-wide): audit views show an
+ * administrator only the entries inside their jurisdiction. */
 int audit_record(Tx *tx, const char *action, const char *entity, const char *key,
-                 json_t *before, json_t *after, Error *err);
+                 const char *division_code, json_t *before, json_t *after, Error *err);
 
 typedef struct AuditVerify {
     int64_t checked;   /* entries checked */

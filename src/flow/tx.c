@@ -63,3 +63,19 @@ void tx_event(Tx *tx, const char *entity, const char *key, const char *action,
     ev->next = tx->events;
     tx->events = ev;
 }
+
+int tx_run(Store *store, const Actor *actor, Arena *arena, TxFn fn, void *ctx, Error *err)
+{
+    StoreConn *c = store_acquire(store);
+    Tx tx;
+    int rc = tx_begin(&tx, c, actor, arena, err);
+    if (rc == 0) {
+        rc = fn(&tx, ctx, err);
+        if (rc == 0)
+            rc = tx_commit(&tx, err);
+        else
+            tx_rollback(&tx);
+    }
+    store_release(store, c);
+    return rc;
+}

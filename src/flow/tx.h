@@ -28,6 +28,11 @@ typedef struct Tx {
 int tx_begin(Tx *tx, StoreConn *conn, const Actor *actor, Arena *arena, Error *err);
 int tx_commit(Tx *tx, Error *err); /* on failure the transaction is rolled back */
 void tx_rollback(Tx *tx);          /* no-op when already finished */
+
+/* Runs fn(tx, ctx) in one transaction on a pooled connection of store: commits when fn
+ * returns 0, rolls back (and publishes nothing) otherwise. Returns fn's result or -1. */
+typedef int (*TxFn)(Tx *tx, void *ctx, Error *err);
+int tx_run(Store *store, const Actor *actor, Arena *arena, TxFn fn, void *ctx, Error *err);
 /* Queues a change event: entity table name, record key, action ("create", "update",
  * "delete", or a workflow action), and the record's division code (NULL = visible to all
  * jurisdictions). Strings are copied into the Tx arena. */

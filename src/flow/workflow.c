@@ -226,14 +226,14 @@ static int add_history(Tx *tx, const Workflow *wf, const char *key, const char *
     return rc;
 }
 
-static int audit_step(Tx *tx, const Workflow *wf, const char *key, const char *from,
+static int audit_step(Tx *tx, const Workflow *wf, const char *key, const Record *rec,
                       const Transition *t, json_t *input, Error *err)
 {
-    json_t *before = json_pack("{s:s}", "state", from);
+    json_t *before = json_pack("{s:s}", "state", rec->state);
     json_t *after = json_pack("{s:s}", "state", t->to);
     if (input)
         json_object_set(after, "input", input);
-    int rc = audit_record(tx, t->action, wf->table, key, before, after, err);
+    int rc = audit_record(tx, t->action, wf->table, key, rec->division, before, after, err);
     json_decref(before);
     json_decref(after);
     return rc;
@@ -290,7 +290,7 @@ int workflow_apply(Tx *tx, const Workflow *wf, const char *key, const char *acti
     if (update_state(tx, wf, &rec, t->to, now, err) < 0 ||
         add_history(tx, wf, key, rec.state, t, input, now, err) < 0 ||
         reschedule_deadline(tx, wf, key, t, err) < 0 ||
-        audit_step(tx, wf, key, rec.state, t, input, err) < 0) /* last: it locks the chain */
+        audit_step(tx, wf, key, &rec, t, input, err) < 0) /* last: it locks the chain */
         return -1;
     tx_event(tx, wf->table, key, action, rec.division);
     if (new_state)

@@ -38,7 +38,8 @@ static int audit(Tx *tx, Arena *scratch, const char *action, const Entity *e, co
 {
     Arena *saved = tx->arena;
     tx->arena = scratch;
-    int rc = audit_record(tx, action, e->table, key, before, after, err);
+    int rc = audit_record(tx, action, e->table, key, division_of(e, after ? after : before), before,
+                          after, err);
     tx->arena = saved;
     return rc;
 }

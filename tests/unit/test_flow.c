@@ -192,7 +192,7 @@ static void record_n(Store *s, const Actor *actor, int n, int per_tx)
             json_t *before = k % 3 ? json_pack("{s:s, s:i}", "name", "危化品|仓库", "n", k) : NULL;
             json_t *after = json_pack("{s:s, s:i, s:[i,i]}", "name", "危化品 \"仓库\"", "n", k + 1,
                                       "xy", k, -k);
-            assert_ok(audit_record(&t.tx, k % 2 ? "update" : "create", "hazards", key, before,
+            assert_ok(audit_record(&t.tx, k % 2 ? "update" : "create", "hazards", key, "620321", before,
                                    after, &err),
                       err);
             json_decref(before);
@@ -264,7 +264,7 @@ static void test_audit_rollback_leaves_chain_intact(void **state)
     record_n(fx->store, &officer, 3, 1);
     TTx t;
     ttx_begin(&t, fx->store, &officer);
-    assert_ok(audit_record(&t.tx, "delete", "hazards", "1", NULL, NULL, &err), err);
+    assert_ok(audit_record(&t.tx, "delete", "hazards", "1", NULL, NULL, NULL, &err), err);
     ttx_rollback(&t);
     record_n(fx->store, &admin, 2, 1);
     verify_ok(fx->store, 5);
@@ -372,8 +372,8 @@ static void *audit_writer(void *p)
         StoreConn *c = store_acquire(w->store);
         json_t *after = json_pack("{s:i}", "i", i);
         if (tx_begin(&tx, c, &officer, &a, &err) < 0 ||
-            audit_record(&tx, "update", "incidents", "42", NULL, after, &err) < 0 ||
-            audit_record(&tx, "update", "incidents", "43", after, NULL, &err) < 0 ||
+            audit_record(&tx, "update", "incidents", "42", NULL, NULL, after, &err) < 0 ||
+            audit_record(&tx, "update", "incidents", "43", NULL, after, NULL, &err) < 0 ||
             tx_commit(&tx, &err) < 0) {
             tx_rollback(&tx);
             w->failures++;
