@@ -23,26 +23,31 @@ all: build/yingji
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c $< -o $@
 
 build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -c $< -o $@
+	@echo "  CC san  $<"
+	@$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -c $< -o $@
 
 build/yingji: $(LIB_OBJ) build/obj/src/main.o
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 build/yingji-san: $(SAN_OBJ) build/san/src/main.o
-	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD san  $@"
+	@$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 build/unit/%: tests/unit/%.c tests/unit/test_util.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka
+	@echo "  LD unit $@"
+	@$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka
 
 deps:
 	scripts/install-deps.sh
 
-web/dist/index.html: $(shell find web/src web/index.html web/package.json -type f 2>/dev/null)
+web/dist/index.html: $(shell find web/src web/public web/index.html web/package.json web/package-lock.json web/vite.config.js -type f 2>/dev/null)
 	cd web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build
 
 web: web/dist/index.html

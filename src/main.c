@@ -90,9 +90,9 @@ static int opt_flag(const Opts *o, const char *name)
     return v && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 }
 
-static void print_error(const char *what, const Error *err)
+static void print_error(const char *what_zh, const char *what_en, const Error *err)
 {
-    fprintf(stderr, "yingji: %s失败：%s\n        %s failed: %s\n", what, err->message, what,
+    fprintf(stderr, "yingji: %s失败：%s\n        %s failed: %s\n", what_zh, err->message, what_en,
             err->message_en);
     if (err->fields) {
         const char *k;
@@ -141,7 +141,7 @@ static Store *open_store(const Opts *o, int pool)
     ensure_sqlite_dir(url);
     Store *s = app_open(url, pool, &err);
     if (!s) {
-        print_error("打开数据库", &err);
+        print_error("打开数据库", "opening the database", &err);
         error_clear(&err);
     }
     return s;
@@ -199,7 +199,7 @@ static int cmd_serve(const Opts *o)
     Error err = ERROR_INIT;
     Server *srv = http_start(store, &cfg, &err);
     if (!srv) {
-        print_error("启动服务", &err);
+        print_error("启动服务", "starting the server", &err);
         error_clear(&err);
         store_close(store);
         return 1;
@@ -234,7 +234,7 @@ static int cmd_demo(const Opts *o)
     int rc = demo_load(store, opt(o, "reference", "reference"), &err);
     store_close(store);
     if (rc < 0) {
-        print_error("加载演示数据", &err);
+        print_error("加载演示数据", "loading the demo data", &err);
         error_clear(&err);
         return 1;
     }
@@ -339,7 +339,7 @@ static int cmd_import(const Opts *o)
     arena_free(&arena);
     store_close(store);
     if (rc < 0) {
-        print_error("导入", &err);
+        print_error("导入", "import", &err);
         error_clear(&err);
         return 1;
     }
@@ -369,7 +369,7 @@ static int cmd_export(const Opts *o)
     if (rc == 0)
         fwrite(out.buf, 1, out.len, stdout);
     else
-        print_error("导出", &err);
+        print_error("导出", "export", &err);
     strbuf_free(&out);
     error_clear(&err);
     arena_free(&arena);
@@ -419,7 +419,7 @@ static int cmd_user(const Opts *o)
     Error err = ERROR_INIT;
     int rc = tx_run(store, &actor_system, &arena, add_user_tx, &au, &err);
     if (rc < 0)
-        print_error("创建用户", &err);
+        print_error("创建用户", "creating the user", &err);
     else
         printf("已创建用户 %s（%s）/ user %s created\n", username, role, username);
     error_clear(&err);
@@ -445,7 +445,7 @@ static int cmd_audit(const Opts *o)
     store_release(store, c);
     store_close(store);
     if (rc < 0) {
-        print_error("校验审计链", &err);
+        print_error("校验审计链", "verifying the audit chain", &err);
         error_clear(&err);
         return 1;
     }

@@ -347,7 +347,7 @@ static struct MHD_Response *api_response(Resp *resp)
 {
     struct MHD_Response *r;
     if (resp->json) {
-        char *txt = json_dumps(resp->json, JSON_COMPACT);
+        char *txt = json_dumps(resp->json, JSON_COMPACT | JSON_REAL_PRECISION(15));
         size_t len = txt ? strlen(txt) : 0;
         r = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
         MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");

@@ -108,7 +108,7 @@ int ent_json_param(const Field *f, json_t *v, Arena *arena, DbValue *out)
             return -1;
         return 0;
     case FT_JSON: {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         if (!s)
             return -1;
         *out = db_text(arena_strdup(arena, s));

@@ -190,14 +190,16 @@ export async function setClock(seconds) {
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Opens GET /api/v1/events with a bearer token. Returns {status, events, waitFor(pred, ms),
+ * Opens GET /api/v1/events with a bearer token (none when token is empty). Returns {status, events, waitFor(pred, ms),
  * close()}: events is the list of {event, id, data} received so far (data parsed as JSON
  * when it is JSON). waitFor resolves with the first event that matches or null on timeout.
  */
 export async function sse(token) {
   const ctrl = new AbortController()
+  const headers = { Accept: 'text/event-stream' }
+  if (token) headers.Authorization = `Bearer ${token}`
   const res = await fetch(BASE + '/api/v1/events', {
-    headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+    headers,
     signal: ctrl.signal,
   })
   const stream = { status: res.status, headers: res.headers, events: [], closed: false }

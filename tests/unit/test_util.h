@@ -47,7 +47,7 @@ static inline char *test_sqlite_url(char *buf)
 static inline void test_sqlite_remove(const char *url)
 {
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-    char side[TEST_URL_MAX + 8];
+    char side[TEST_URL_MAX * 2 + 16];
     unlink(path);
     snprintf(side, sizeof side, "%s-wal", path);
     unlink(side);
