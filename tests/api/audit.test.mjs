@@ -24,6 +24,17 @@ async function audit(query) {
   return r.json
 }
 
+/** Every audit entry matching the query (all pages). */
+async function auditAll(query) {
+  const out = []
+  for (let page = 1; page < 200; page++) {
+    const a = await audit(`${query}&page=${page}`)
+    out.push(...a.items)
+    if (!a.items.length || out.length >= a.total) break
+  }
+  return out
+}
+
 const sameKey = (a, b) => String(a) === String(b)
 const actorName = (e) => (typeof e.actor === 'object' && e.actor ? e.actor.username ?? e.actor.name : e.actor)
 const asObj = (v) => (typeof v === 'string' ? JSON.parse(v) : v)
@@ -48,7 +59,7 @@ test('create, update and delete are recorded with before and after', async () =>
   const d = await admin.del(`/api/v1/orgs/${id}`)
   assert.ok(d.status < 300, show(d))
 
-  const items = (await audit(`entity=orgs&q=${encodeURIComponent(String(id))}&page_size=100`)).items.filter((e) => sameKey(e.record_id, id))
+  const items = (await auditAll('entity=orgs')).filter((e) => sameKey(e.record_id, id))
   const byAction = (re) => items.find((e) => re.test(e.action))
   const cr = byAction(/^create/)
   const up = byAction(/^update/)
@@ -67,7 +78,8 @@ test('create, update and delete are recorded with before and after', async () =>
   assert.ok(up.id > cr.id && de.id > up.id, 'ids increase')
 
   // filters: by action
-  const dels = await audit('entity=orgs&action=' + encodeURIComponent(de.action) + '&page_size=100')
+  const dels = await audit('entity=orgs&action=' + encodeURIComponent(de.action))
+  assert.ok(dels.items.some((e) => e.id === de.id) || dels.total > dels.items.length)
   assert.ok(dels.items.every((e) => e.action === de.action && e.entity === 'orgs'))
 })
 
@@ -79,7 +91,7 @@ test('a failed write leaves no audit entry', async () => {
 })
 
 test('login, failed login and logout are recorded', async () => {
-  const t = (action) => audit(`action=${action}&page_size=100`)
+  const t = (action) => audit(`action=${action}`)
   const okBefore = (await t('login')).total
   const failBefore = (await t('login_failed')).total
   const outBefore = (await t('logout')).total
@@ -93,7 +105,7 @@ test('login, failed login and logout are recorded', async () => {
   assert.equal(logins.total, okBefore + 1, 'one more login')
   assert.equal(fails.total, failBefore + 1, 'one more failed login')
   assert.equal(outs.total, outBefore + 1, 'one more logout')
-  assert.ok(JSON.stringify(fails.items[0]).includes('viewer'), `failed login names the account: ${JSON.stringify(fails.items[0])}`)
+  assert.ok(fails.items.some((e) => JSON.stringify(e).includes('viewer')), `failed login names the account: ${JSON.stringify(fails.items.slice(0, 3))}`)
   assert.ok(!JSON.stringify(fails.items).includes('Wrong9pass'), 'the tried password is not logged')
 })
 
@@ -106,7 +118,7 @@ test('users: the password hash never appears in the audit trail, lists or export
   assert.equal((await admin.post(`/api/v1/users/${id}/password`, { password: password + 'x' })).status, 200)
   assert.equal((await admin.patch(`/api/v1/users/${id}`, { title: '科员' })).status, 200)
 
-  const entries = (await audit(`entity=users&page_size=500`)).items.filter((e) => sameKey(e.record_id, id))
+  const entries = (await auditAll('entity=users')).filter((e) => sameKey(e.record_id, id))
   assert.ok(entries.length >= 3, `create, password and update of user ${id} are audited: ${JSON.stringify(entries)}`)
   const text = JSON.stringify(entries)
   assert.ok(!looksLikeHash(text), `no argon2 hash in the audit trail: ${text}`)
@@ -131,7 +143,7 @@ test('users: the password hash never appears in the audit trail, lists or export
 })
 
 test('audit export: BOM, Chinese header, one row per entry', async () => {
-  const a = await audit('entity=orgs&page_size=1')
+  const a = await audit('entity=orgs')
   const csv = await admin.get('/api/v1/audit/export.csv?entity=orgs')
   assert.equal(csv.status, 200, show(csv))
   assert.match(csv.headers.get('content-type') || '', /^text\/csv/)

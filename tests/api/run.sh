@@ -87,7 +87,8 @@ sanitizer_report() {
 
 # run_backend NAME DB_URL — one full pass; adds to total_pass / total_fail.
 run_backend() {
-    local name=$1 db=$2 log="tests/out/api-$name.log" out="$tmp/node-$name.out"
+    local name=$1 db=$2
+    local log="tests/out/api-$name.log" out="$tmp/node-$name.out"
     local port url i pass fail cancelled rc bad
     echo "=== api tests on $name ($db) ==="
     if ! "$bin" demo --db "$db" >"tests/out/api-$name-demo.log" 2>&1; then
