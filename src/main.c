@@ -94,24 +94,17 @@ static void print_error(const char *what_zh, const char *what_en, const Error *e
 {
     fprintf(stderr, "yingji: %s失败：%s\n        %s failed: %s\n", what_zh, err->message, what_en,
             err->message_en);
-    if (err->fields) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(err->fields, k, v) fprintf(stderr, "  %s: %s\n", k,
-                                                       json_string_value(v));
-    }
-    size_t i;
-    json_t *row;
-    json_array_foreach(err->rows, i, row)
-    {
-        if (i >= 50) {
-            fprintf(stderr, "  …（共 %zu 行有误）\n", json_array_size(err->rows));
-            break;
-        }
-        char *s = json_dumps(row, JSON_COMPACT);
+    for (void *it = json_object_iter(err->fields); it; it = json_object_iter_next(err->fields, it))
+        fprintf(stderr, "  %s: %s\n", json_object_iter_key(it),
+                json_string_value(json_object_iter_value(it)));
+    size_t nrows = json_array_size(err->rows);
+    for (size_t i = 0; i < nrows && i < 50; i++) {
+        char *s = json_dumps(json_array_get(err->rows, i), JSON_COMPACT);
         fprintf(stderr, "  %s\n", s ? s : "");
         free(s);
     }
+    if (nrows > 50)
+        fprintf(stderr, "  …（共 %zu 行有误 / %zu bad rows in all）\n", nrows, nrows);
 }
 
 /* Makes the directory of a sqlite:PATH database so a fresh checkout just works. */
@@ -304,9 +297,8 @@ static int import_tx(Tx *tx, void *ctx, Error *err)
     size_t len = 0;
     char *data = slurp(job->path, &len);
     if (!data)
-        return error_setf(err, 400, "file_unreadable", "无法读取文件 %s：%s",
-                          "cannot read %s: %s", job->path, strerror(errno), job->path,
-                          strerror(errno));
+        return error_setf(err, 400, "file_unreadable", "无法读取文件 %s：%s", "cannot read %s: %s",
+                          job->path, strerror(errno), job->path, strerror(errno));
     ImportResult res = {0};
     int rc = entity_import_csv(tx, job->entity, data, len, &res, err);
     free(data);
@@ -484,8 +476,9 @@ static int usage(void)
     fprintf(stderr, "用法 / usage: yingji COMMAND [OPTIONS]\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(stderr, "  yingji %s\n", commands[i].help);
-    fprintf(stderr, "--db: sqlite:PATH (default %s) or postgres://…; every option also reads "
-                    "YINGJI_<NAME>.\n",
+    fprintf(stderr,
+            "--db: sqlite:PATH (default %s) or postgres://…; every option also reads "
+            "YINGJI_<NAME>.\n",
             DEFAULT_DB);
     return 2;
 }

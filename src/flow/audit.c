@@ -215,9 +215,9 @@ static int lock_head(Tx *tx, int64_t *last_id, char last_hash[HASH_HEX], Error *
 
 static int insert_entry(Tx *tx, const AuditEntry *e, const char *hash, Error *err)
 {
-    DbValue p[] = {db_int(e->id),          db_text(e->at),       db_int(e->actor_id),
-                   db_text(e->actor_name), db_text(e->action),   db_text(e->entity),
-                   db_text(e->key),        db_text(e->division), db_text(e->before),
+    DbValue p[] = {db_int(e->id),          db_text(e->at),        db_int(e->actor_id),
+                   db_text(e->actor_name), db_text(e->action),    db_text(e->entity),
+                   db_text(e->key),        db_text(e->division),  db_text(e->before),
                    db_text(e->after),      db_text(e->prev_hash), db_text(hash)};
     return store_exec(tx->conn,
                       "INSERT INTO audit_log(id, at, actor_id, actor_name, action, entity,"

@@ -154,7 +154,7 @@ static int handle_openapi(Req *req, Resp *resp, Error *err)
         }
         char method[16];
         size_t k;
-        for (k = 0; r->method[k] && k < sizeof method - 1; k++)
+        for (k = 0; k < sizeof method - 1 && r->method[k]; k++)
             method[k] = (char)(r->method[k] | 0x20);
         method[k] = 0;
         json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}}}", "summary",

@@ -112,8 +112,7 @@ static int teardown(void **state)
     store_close(fx->store);
     if (!fx->pg)
         test_sqlite_remove(fx->url);
-    static const char *const files[] = {"provinces.csv", "cities.csv", "areas.csv",
-                                        "streets.csv"};
+    static const char *const files[] = {"provinces.csv", "cities.csv", "areas.csv", "streets.csv"};
     for (int i = 0; i < 4; i++) {
         char path[TEST_URL_MAX + 32];
         snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
@@ -277,9 +276,9 @@ static void test_division_tree_rules(void **state)
 {
     Fx *fx = fixture(state);
     Error err = ERROR_INIT;
-    assert_ok(create(fx, &actor_system, &divisions_entity, "{\"code\":\"62\",\"name\":\"甘肃省\"}",
-                     &err),
-              err);
+    assert_ok(
+        create(fx, &actor_system, &divisions_entity, "{\"code\":\"62\",\"name\":\"甘肃省\"}", &err),
+        err);
     /* a county whose city is missing is refused */
     assert_err(create(fx, &actor_system, &divisions_entity,
                       "{\"code\":\"620321\",\"name\":\"永昌县\"}", &err),
@@ -309,9 +308,9 @@ static void test_division_tree_rules(void **state)
                      1);
     /* a town-level actor cannot create outside its town */
     Actor town = {7, "town", ROLE_ADMIN, "620321100", 0};
-    assert_err(create(fx, &town, &divisions_entity, "{\"code\":\"620321101\",\"name\":\"某镇\"}",
-                      &err),
-               err, 403);
+    assert_err(
+        create(fx, &town, &divisions_entity, "{\"code\":\"620321101\",\"name\":\"某镇\"}", &err),
+        err, 403);
 }
 
 /* ---- accounts ---------------------------------------------------------------------------- */
@@ -349,17 +348,17 @@ static void test_create_user(void **state)
 {
     Fx *fx = fixture(state);
     Error err = ERROR_INIT;
-    assert_ok(create(fx, &actor_system, &divisions_entity, "{\"code\":\"62\",\"name\":\"甘肃省\"}",
-                     &err),
-              err);
+    assert_ok(
+        create(fx, &actor_system, &divisions_entity, "{\"code\":\"62\",\"name\":\"甘肃省\"}", &err),
+        err);
     const char *u = "{\"username\":\"zhang.wei\",\"display_name\":\"张伟\",\"role\":\"duty_"
                     "officer\",\"division_code\":\"62\"}";
     assert_err(add_user(fx, u, "weak", NULL, &err), err, 422);
     assert_int_equal(count(fx->store, "SELECT count(*) FROM users", NULL), 0);
-    assert_err(add_user(fx,
-                        "{\"username\":\"Zhang Wei\",\"display_name\":\"张伟\",\"role\":\"viewer\"}",
-                        "Yingji@2026", NULL, &err),
-               err, 422);
+    assert_err(
+        add_user(fx, "{\"username\":\"Zhang Wei\",\"display_name\":\"张伟\",\"role\":\"viewer\"}",
+                 "Yingji@2026", NULL, &err),
+        err, 422);
     json_t *out = NULL;
     assert_ok(add_user(fx, u, "Yingji@2026", &out, &err), err);
     assert_null(json_object_get(out, "password_hash"));
@@ -372,13 +371,13 @@ static void test_create_user(void **state)
                      1);
     assert_err(add_user(fx, u, "Yingji@2026", NULL, &err), err, 422); /* same username */
     /* the audit trail carries the user's division and never the hash in clear */
-    assert_true(count(fx->store,
-                      "SELECT count(*) FROM audit_log WHERE entity = 'users' AND division_code = $1",
-                      "62") >= 2);
-    assert_int_equal(count(fx->store,
-                           "SELECT count(*) FROM audit_log WHERE after_json LIKE $1",
-                           "%argon2id%"),
-                     0);
+    assert_true(
+        count(fx->store,
+              "SELECT count(*) FROM audit_log WHERE entity = 'users' AND division_code = $1",
+              "62") >= 2);
+    assert_int_equal(
+        count(fx->store, "SELECT count(*) FROM audit_log WHERE after_json LIKE $1", "%argon2id%"),
+        0);
     AuditVerify v;
     StoreConn *c = store_acquire(fx->store);
     int rc = audit_verify(c, &v, &err);

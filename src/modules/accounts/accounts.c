@@ -52,14 +52,15 @@ const Entity orgs_entity = {
 /* ---------- users (用户) ---------- */
 
 static const EnumValue role_values[] = {
-    {"admin", "系统管理员"},         {"duty_officer", "值班员"},   {"commander", "指挥长"},
-    {"inspector", "执法人员"},       {"enterprise", "企业用户"},   {"info_officer", "灾害信息员"},
-    {"team_member", "救援队员"},     {"viewer", "只读用户"},       {NULL, NULL},
+    {"admin", "系统管理员"},     {"duty_officer", "值班员"}, {"commander", "指挥长"},
+    {"inspector", "执法人员"},   {"enterprise", "企业用户"}, {"info_officer", "灾害信息员"},
+    {"team_member", "救援队员"}, {"viewer", "只读用户"},     {NULL, NULL},
 };
 
 static const Field user_fields[] = {
-    {"username", FT_TEXT, FIELD_REQUIRED | FIELD_UNIQUE | FIELD_SEARCH | FIELD_SORT | FIELD_IMMUTABLE,
-     "用户名", "username", NULL, NULL, 32, 0, 0, 0, NULL},
+    {"username", FT_TEXT,
+     FIELD_REQUIRED | FIELD_UNIQUE | FIELD_SEARCH | FIELD_SORT | FIELD_IMMUTABLE, "用户名",
+     "username", NULL, NULL, 32, 0, 0, 0, NULL},
     {"display_name", FT_TEXT, FIELD_REQUIRED | FIELD_SEARCH | FIELD_SORT, "姓名", "name", NULL,
      NULL, 50, 0, 0, 0, NULL},
     {"role", FT_ENUM, FIELD_REQUIRED | FIELD_FILTER | FIELD_SORT, "角色", "role", role_values, NULL,
@@ -79,8 +80,8 @@ static const Field user_fields[] = {
      NULL, NULL, 0, 0, 0, 0, "0"},
     {"locked_until", FT_TIME, FIELD_READONLY, "锁定至", "locked until", NULL, NULL, 0, 0, 0, 0,
      NULL},
-    {"last_login_at", FT_TIME, FIELD_READONLY | FIELD_SORT, "最近登录", "last login", NULL, NULL,
-     0, 0, 0, 0, NULL},
+    {"last_login_at", FT_TIME, FIELD_READONLY | FIELD_SORT, "最近登录", "last login", NULL, NULL, 0,
+     0, 0, 0, NULL},
     {"password_changed_at", FT_TIME, FIELD_READONLY | FIELD_NOCSV, "密码修改时间",
      "password changed", NULL, NULL, 0, 0, 0, 0, NULL},
     {NULL, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL},
@@ -106,8 +107,7 @@ static int user_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *befor
     (void)tx;
     (void)e;
     if (!before && !username_valid(json_string_value(json_object_get(rec, "username")))) {
-        error_set(err, 422, "validation_failed",
-                  "用户名须为 3–32 位小写字母、数字或 . _ -",
+        error_set(err, 422, "validation_failed", "用户名须为 3–32 位小写字母、数字或 . _ -",
                   "username must be 3-32 lower-case letters, digits, '.', '_' or '-'");
         error_field(err, "username", "用户名须为 3–32 位小写字母、数字或 . _ -");
         return -1;
@@ -148,8 +148,8 @@ static int store_password(Tx *tx, const char *user_id, const char *password, Err
     if (accounts_check_password_policy(password, err) < 0 || password_hash(password, hash, err) < 0)
         return -1;
     clock_format_iso(clock_now(), now, sizeof now);
-    json_t *v = json_pack("{s:s, s:s, s:i, s:n}", "password_hash", hash, "password_changed_at",
-                          now, "failed_logins", 0, "locked_until");
+    json_t *v = json_pack("{s:s, s:s, s:i, s:n}", "password_hash", hash, "password_changed_at", now,
+                          "failed_logins", 0, "locked_until");
     int rc = entity_update_internal(tx, &users_entity, user_id, v, err);
     json_decref(v);
     sodium_memzero(hash, sizeof hash);
@@ -163,7 +163,8 @@ int accounts_create_user(Tx *tx, json_t *fields, const char *password, json_t **
         entity_create(tx, &users_entity, fields, &created, err) < 0)
         return -1;
     char id[24];
-    snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(created, "id")));
+    snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(created, "id")));
     if (store_password(tx, id, password, err) < 0) {
         json_decref(created);
         return -1;

@@ -53,9 +53,9 @@ static int build_query(Req *req, AuditQuery *aq, Error *err)
     static const struct {
         const char *param, *cond;
     } conds[] = {
-        {"entity", "entity = $%d"},  {"action", "action = $%d"},
+        {"entity", "entity = $%d"},    {"action", "action = $%d"},
         {"actor", "actor_name = $%d"}, {"record_id", "record_key = $%d"},
-        {"from", "at >= $%d"},       {"to", "at <= $%d"},
+        {"from", "at >= $%d"},         {"to", "at <= $%d"},
     };
     for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
         const char *v = req_query(req, conds[i].param);
@@ -64,8 +64,7 @@ static int build_query(Req *req, AuditQuery *aq, Error *err)
     }
     const char *q = req_query(req, "q");
     if (q && *q)
-        add_cond(aq,
-                 "(actor_name LIKE $%d OR record_key LIKE $%d OR after_json LIKE $%d)",
+        add_cond(aq, "(actor_name LIKE $%d OR record_key LIKE $%d OR after_json LIKE $%d)",
                  arena_printf(req->arena, "%%%s%%", q));
     return 0;
 }
@@ -83,11 +82,11 @@ static const char audit_columns[] =
 
 static json_t *entry_json(const DbRows *r, int i)
 {
-    json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "id",
-                          (json_int_t)atoll(db_cell(r, i, 0)), "at", db_cell(r, i, 1),
-                          "actor_id", (json_int_t)atoll(db_cell(r, i, 2)), "actor",
-                          db_cell(r, i, 3), "action", db_cell(r, i, 4), "entity",
-                          db_cell(r, i, 5), "record_id", db_cell(r, i, 6));
+    json_t *j =
+        json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)atoll(db_cell(r, i, 0)),
+                  "at", db_cell(r, i, 1), "actor_id", (json_int_t)atoll(db_cell(r, i, 2)), "actor",
+                  db_cell(r, i, 3), "action", db_cell(r, i, 4), "entity", db_cell(r, i, 5),
+                  "record_id", db_cell(r, i, 6));
     json_object_set_new(j, "division_code",
                         db_cell(r, i, 7) ? json_string(db_cell(r, i, 7)) : json_null());
     json_object_set_new(j, "before", parsed_or_null(db_cell(r, i, 8)));
@@ -165,8 +164,8 @@ static int handle_audit_export(Req *req, Resp *resp, Error *err)
         return -1;
     StrBuf out = STRBUF_INIT;
     strbuf_adds(&out, "\xEF\xBB\xBF");
-    static const char *const header[] = {"序号", "时间（UTC）", "操作人", "操作", "对象",
-                                         "记录", "区划", "变更前", "变更后"};
+    static const char *const header[] = {"序号", "时间（UTC）", "操作人", "操作",  "对象",
+                                         "记录", "区划",        "变更前", "变更后"};
     for (size_t k = 0; k < sizeof header / sizeof header[0]; k++)
         csv_write_field(&out, header[k], k == 0);
     csv_end_row(&out);

@@ -79,8 +79,8 @@ void session_token_hash(const char *token, char out[65])
 int sessions_end_for_user(StoreConn *c, int64_t user_id, const char *keep_token_hash, Error *err)
 {
     DbValue p[] = {db_int(user_id), db_text(keep_token_hash ? keep_token_hash : "")};
-    return store_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", p, 2,
-                      NULL, err);
+    return store_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", p, 2, NULL,
+                      err);
 }
 
 int accounts_authenticate(Store *store, Arena *arena, const char *token, Actor *out,
@@ -267,8 +267,8 @@ static int open_session(Tx *tx, LoginAttempt *la, Error *err)
     la->expires_at = now + SESSION_TTL_SECONDS;
     clock_format_iso(now, iso, sizeof iso);
     DbValue del[] = {db_int(now)};
-    DbValue ins[] = {db_text(th),       db_int(la->user.id),      db_text(la->csrf),
-                     db_int(now),       db_int(la->expires_at),   db_text(la->req->client_ip)};
+    DbValue ins[] = {db_text(th), db_int(la->user.id),    db_text(la->csrf),
+                     db_int(now), db_int(la->expires_at), db_text(la->req->client_ip)};
     DbValue upd[] = {db_text(iso), db_int(la->user.id)};
     if (store_exec(tx->conn, "DELETE FROM sessions WHERE expires_at <= $1", del, 1, NULL, err) <
             0 ||
@@ -288,7 +288,7 @@ static int login_tx(Tx *tx, void *ctx, Error *err)
 {
     LoginAttempt *la = ctx;
     return strcmp(la->outcome, "login") == 0 ? open_session(tx, la, err)
-                                              : record_failure(tx, la, err);
+                                             : record_failure(tx, la, err);
 }
 
 /* Records the attempt in its own transaction: failures must be kept although the request
@@ -437,8 +437,8 @@ static int handle_me(Req *req, Resp *resp, Error *err)
     StoreConn *c = store_acquire(req->store);
     int rc = load_login_user(c, req->arena, req->actor->username, &u, err);
     if (rc == 0)
-        rc = store_query(c, req->arena, "SELECT csrf_token FROM sessions WHERE token_hash = $1",
-                         p, 1, &rows, err);
+        rc = store_query(c, req->arena, "SELECT csrf_token FROM sessions WHERE token_hash = $1", p,
+                         1, &rows, err);
     json_t *user = rc == 0 && u.found ? user_json(c, req->arena, &u) : NULL;
     store_release(req->store, c);
     if (rc < 0)

@@ -86,8 +86,7 @@ static int check_geometry(json_t *g, Error *err)
 
 /* Derives level and parent_code from the code; refuses a code whose parent is unknown
  * (except provinces), so the tree has no orphans. */
-static int division_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *before,
-                                 Error *err)
+static int division_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *before, Error *err)
 {
     (void)e;
     (void)before;
@@ -106,8 +105,8 @@ static int division_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *b
         return 0;
     int64_t n = 0;
     DbValue p[] = {db_text(parent)};
-    if (store_query_int(tx->conn, "SELECT count(*) FROM divisions WHERE code = $1", p, 1, &n,
-                        err) < 0)
+    if (store_query_int(tx->conn, "SELECT count(*) FROM divisions WHERE code = $1", p, 1, &n, err) <
+        0)
         return -1;
     if (n == 0) {
         error_setf(err, 422, "validation_failed", "上级区划 %s 不存在，请先导入上级区划",
@@ -194,8 +193,7 @@ static int convert_national(const NationalFile *nf, const char *data, size_t len
     int line;
     csv_reader_init(&r, data, len);
     if (csv_next_row(&r, arena, &row, &line) <= 0)
-        return error_setf(err, 422, "import_failed", "%s 为空", "%s is empty", nf->file,
-                          nf->file);
+        return error_setf(err, 422, "import_failed", "%s 为空", "%s is empty", nf->file, nf->file);
     int code_col = -1, name_col = -1, parent_col = -1;
     for (int i = 0; i < row.nfields; i++) {
         if (strcmp(row.fields[i], "code") == 0)
@@ -214,7 +212,8 @@ static int convert_national(const NationalFile *nf, const char *data, size_t len
     while ((rc = csv_next_row(&r, arena, &row, &line)) > 0) {
         if (row.nfields == 1 && !*row.fields[0])
             continue;
-        if (row.nfields <= code_col || row.nfields <= name_col || (parent_col >= 0 && row.nfields <= parent_col))
+        if (row.nfields <= code_col || row.nfields <= name_col ||
+            (parent_col >= 0 && row.nfields <= parent_col))
             return error_setf(err, 422, "import_failed", "%s 第 %d 行列数不足",
                               "%s line %d has too few columns", nf->file, line, nf->file, line);
         char code[13], parent[13], given_parent[13] = "";
@@ -337,19 +336,18 @@ static int handle_geojson(Req *req, Resp *resp, Error *err)
                               "center_lat FROM divisions ";
     if (rc == 0) {
         DbValue p[] = {db_text(parent), db_text(like)};
-        const char *sql =
-            arena_printf(req->arena,
-                         "%sWHERE %s AND code LIKE $2 AND geometry IS NOT NULL ORDER BY code",
-                         cols, *parent ? "parent_code = $1" : "(parent_code IS NULL OR $1 = '')");
+        const char *sql = arena_printf(
+            req->arena, "%sWHERE %s AND code LIKE $2 AND geometry IS NOT NULL ORDER BY code", cols,
+            *parent ? "parent_code = $1" : "(parent_code IS NULL OR $1 = '')");
         rc = store_query(c, req->arena, sql, p, 2, &rows, err);
     }
     DbRows self = {0};
     if (rc == 0 && *parent && actor_covers(req->actor, parent)) {
         DbValue p[] = {db_text(parent)};
-        rc = store_query(c, req->arena,
-                         arena_printf(req->arena, "%sWHERE code = $1 AND geometry IS NOT NULL",
-                                      cols),
-                         p, 1, &self, err);
+        rc = store_query(
+            c, req->arena,
+            arena_printf(req->arena, "%sWHERE code = $1 AND geometry IS NOT NULL", cols), p, 1,
+            &self, err);
     }
     store_release(req->store, c);
     if (rc < 0)
@@ -397,8 +395,8 @@ static int handle_stats(Req *req, Resp *resp, Error *err)
         }
     }
     return resp_json(resp, 200,
-                     json_pack("{s:s, s:I, s:o}", "jurisdiction", req->actor->jurisdiction,
-                               "total", total, "levels", levels));
+                     json_pack("{s:s, s:I, s:o}", "jurisdiction", req->actor->jurisdiction, "total",
+                               total, "levels", levels));
 }
 
 static const Route division_routes[] = {
@@ -412,7 +410,8 @@ static const Route division_routes[] = {
 static void divisions_register_routes(void)
 {
     http_register_entity(&divisions_entity);
-    http_register_routes(division_routes, (int)(sizeof division_routes / sizeof division_routes[0]));
+    http_register_routes(division_routes,
+                         (int)(sizeof division_routes / sizeof division_routes[0]));
 }
 
 /* ---------- migrations ---------- */
