@@ -17,7 +17,7 @@ HDRS      := $(shell find src -name '*.h')
 DB        ?= sqlite:data/yingji.db
 LISTEN    ?= 127.0.0.1:8080
 
-.PHONY: all run test deps web unit api e2e clean format lint demo-db
+.PHONY: all run test deps web unit api e2e fuzz clean format lint demo-db
 
 all: build/yingji
 
@@ -70,9 +70,18 @@ api: build/yingji build/yingji-san
 e2e: build/yingji web
 	tests/e2e/run.sh
 
+# A short libFuzzer run of every parser from its seed corpus (new inputs go to build/fuzz).
+FUZZ_SECONDS ?= 20
+fuzz:
+	$(MAKE) -C tests/fuzz
+	@mkdir -p build/fuzz/corpus_csv
+	build/fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		build/fuzz/corpus_csv tests/fuzz/corpus_csv
+
 test: deps
 	$(MAKE) all build/yingji-san web
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) api
 	$(MAKE) e2e
 

@@ -187,6 +187,17 @@ export async function setClock(seconds) {
   return r.json
 }
 
+/**
+ * Starts the per-address login rate limit afresh: ten minutes later (test clock) its window
+ * is over, and moving the clock back starts a new one. Leaves the clock offset at 0.
+ */
+export async function resetLoginLimiter() {
+  await setClock(11 * 60)
+  await req('POST', '/api/v1/auth/login', { body: { username: 'admin', password: ACCOUNTS.admin.password } })
+  await setClock(0)
+  await req('POST', '/api/v1/auth/login', { body: { username: 'admin', password: ACCOUNTS.admin.password } })
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -357,7 +368,10 @@ export function levelCounts(body) {
   const levels = ['province', 'city', 'county', 'town', 'village']
   const out = {}
   const take = (o) => {
-    for (const l of levels) if (typeof o[l] === 'number') out[l] = o[l]
+    for (const l of levels) {
+      if (typeof o[l] === 'number') out[l] = o[l]
+      else if (o[l] && typeof o[l] === 'object' && typeof o[l].count === 'number') out[l] = o[l].count
+    }
   }
   const arr = Array.isArray(body) ? body : body.items || body.levels || body.by_level || body.counts
   if (Array.isArray(arr)) {

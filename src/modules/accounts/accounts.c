@@ -2,6 +2,7 @@
 #include "modules/accounts/accounts_internal.h"
 
 #include "http/server.h"
+#include "modules/divisions/divisions.h"
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -291,12 +292,45 @@ static int handle_user_unlock(Req *req, Resp *resp, Error *err)
     return rc < 0 ? -1 : resp_json(resp, 200, user);
 }
 
+/* Adds division_name beside division_code, so lists read 青石镇 rather than 620390100. */
+static void add_division_name(StoreConn *c, Arena *arena, json_t *user)
+{
+    const char *name =
+        divisions_name(c, arena, json_string_value(json_object_get(user, "division_code")));
+    json_object_set_new(user, "division_name", name ? json_string(name) : json_null());
+}
+
+static int handle_user_list(Req *req, Resp *resp, Error *err)
+{
+    ListQuery lq;
+    req_list_query(req, &lq);
+    json_t *out = NULL;
+    StoreConn *c = store_acquire(req->store);
+    int rc = entity_list(c, req->arena, &users_entity, req->actor, &lq, &out, err);
+    json_t *items = rc == 0 ? json_object_get(out, "items") : NULL;
+    for (size_t i = 0; i < json_array_size(items); i++)
+        add_division_name(c, req->arena, json_array_get(items, i));
+    store_release(req->store, c);
+    return rc < 0 ? -1 : resp_json(resp, 200, out);
+}
+
+static int handle_user_get(Req *req, Resp *resp, Error *err)
+{
+    json_t *user = NULL;
+    StoreConn *c = store_acquire(req->store);
+    int rc = entity_get(c, &users_entity, req->actor, req_param(req, "id"), &user, err);
+    if (rc == 0)
+        add_division_name(c, req->arena, user);
+    store_release(req->store, c);
+    return rc < 0 ? -1 : resp_json(resp, 200, user);
+}
+
 static const Route user_routes[] = {
-    {"GET", "/api/v1/users", entity_handle_list, ROLE_ADMIN, SCOPE_JURISDICTION, &users_entity,
+    {"GET", "/api/v1/users", handle_user_list, ROLE_ADMIN, SCOPE_JURISDICTION, &users_entity,
      "用户列表", 0},
     {"GET", "/api/v1/users/export.csv", entity_handle_export, ROLE_ADMIN, SCOPE_JURISDICTION,
      &users_entity, "导出用户", 0},
-    {"GET", "/api/v1/users/:id", entity_handle_get, ROLE_ADMIN, SCOPE_JURISDICTION, &users_entity,
+    {"GET", "/api/v1/users/:id", handle_user_get, ROLE_ADMIN, SCOPE_JURISDICTION, &users_entity,
      "查看用户", 0},
     {"POST", "/api/v1/users", handle_user_create, ROLE_ADMIN, SCOPE_JURISDICTION, &users_entity,
      "新建用户（含初始密码）", 0},
