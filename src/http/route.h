@@ -48,22 +48,22 @@ typedef struct Req {
     int nquery;
     const char *body; /* raw body (NUL-terminated), or NULL */
     size_t body_len;
-    json_t *json;   /* parsed JSON body (borrowed; the router owns it), or NULL */
-    const Actor *actor; /* never NULL past the router for non-public routes */
+    json_t *json;              /* parsed JSON body (borrowed; the router owns it), or NULL */
+    const Actor *actor;        /* never NULL past the router for non-public routes */
     const char *session_token; /* when the request carried one */
-    void *conn_ctx; /* private to the server */
+    void *conn_ctx;            /* private to the server */
 } Req;
 
 typedef struct Resp {
-    int status; /* default 200 */
-    json_t *json; /* owned: the router sends and decrefs it */
+    int status;       /* default 200 */
+    json_t *json;     /* owned: the router sends and decrefs it */
     const char *body; /* or a raw body (arena or static) */
     size_t body_len;
     const char *content_type;
     const char *header_names[RESP_MAX_HEADERS];
     const char *header_values[RESP_MAX_HEADERS];
     int nheaders;
-    int stream_events; /* set by the SSE handler: the server streams change events */
+    int stream_events;               /* set by the SSE handler: the server streams change events */
     const char *stream_jurisdiction; /* with stream_events: the subscriber's prefix */
 } Resp;
 
@@ -75,7 +75,7 @@ struct Route {
     Handler handler;
     unsigned roles; /* Role bits allowed; ignored for SCOPE_PUBLIC */
     Scope scope;
-    const Entity *entity;  /* for the generic entity handlers, else NULL */
+    const Entity *entity;   /* for the generic entity handlers, else NULL */
     const char *summary_zh; /* OpenAPI summary */
     unsigned flags;
 };
@@ -89,8 +89,8 @@ void http_register_routes(const Route *routes, int n);
 void http_register_entity(const Entity *e); /* for OpenAPI components */
 
 /* Helpers for handlers. */
-const char *req_param(const Req *req, const char *name);  /* path parameter */
-const char *req_query(const Req *req, const char *name);  /* query parameter or NULL */
+const char *req_param(const Req *req, const char *name); /* path parameter */
+const char *req_query(const Req *req, const char *name); /* query parameter or NULL */
 void resp_header(Resp *resp, const char *name, const char *value);
 int resp_json(Resp *resp, int status, json_t *json); /* steals json; returns 0 */
 /* Requires a JSON object body; -1 with a 400 error otherwise. */
@@ -100,25 +100,40 @@ void req_list_query(const Req *req, ListQuery *lq);
 
 /* Generic entity handlers: routes set .entity and use these. */
 int entity_handle_list(Req *req, Resp *resp, Error *err);
-int entity_handle_get(Req *req, Resp *resp, Error *err);    /* path param "id" */
+int entity_handle_get(Req *req, Resp *resp, Error *err); /* path param "id" */
 int entity_handle_create(Req *req, Resp *resp, Error *err);
 int entity_handle_update(Req *req, Resp *resp, Error *err); /* PATCH, path param "id" */
 int entity_handle_delete(Req *req, Resp *resp, Error *err);
 int entity_handle_export(Req *req, Resp *resp, Error *err); /* CSV */
 int entity_handle_import(Req *req, Resp *resp, Error *err); /* CSV body, ROUTE_RAW_BODY */
 
+/* Declares the six standard routes of an entity other than DELETE (for entities whose
+ * deletion needs its own rules, or that are never deleted). */
+#define ENTITY_ROUTES_NO_DELETE(ent, base, read_roles, write_roles)                                \
+    {"GET", base, entity_handle_list, read_roles, SCOPE_JURISDICTION, ent, "列表查询", 0},         \
+        {"GET",                                                                                    \
+         base "/export.csv",                                                                       \
+         entity_handle_export,                                                                     \
+         read_roles,                                                                               \
+         SCOPE_JURISDICTION,                                                                       \
+         ent,                                                                                      \
+         "导出CSV",                                                                                \
+         0},                                                                                       \
+        {"POST", base "/import.csv", entity_handle_import, write_roles, SCOPE_JURISDICTION,        \
+         ent,    "导入CSV",          ROUTE_RAW_BODY},                                              \
+        {"GET", base "/:id", entity_handle_get, read_roles, SCOPE_JURISDICTION, ent, "查看", 0},   \
+        {"POST", base, entity_handle_create, write_roles, SCOPE_JURISDICTION, ent, "新建", 0},     \
+    {                                                                                              \
+        "PATCH", base "/:id", entity_handle_update, write_roles, SCOPE_JURISDICTION, ent, "修改",  \
+            0                                                                                      \
+    }
+
 /* Declares the seven standard routes of an entity in a module's table. */
-#define ENTITY_ROUTES(ent, base, read_roles, write_roles)                                       \
-    {"GET", base, entity_handle_list, read_roles, SCOPE_JURISDICTION, ent, "列表查询", 0},     \
-        {"GET", base "/export.csv", entity_handle_export, read_roles, SCOPE_JURISDICTION, ent,  \
-         "导出CSV", 0},                                                                         \
-        {"POST", base "/import.csv", entity_handle_import, write_roles, SCOPE_JURISDICTION,     \
-         ent, "导入CSV", ROUTE_RAW_BODY},                                                       \
-        {"GET", base "/:id", entity_handle_get, read_roles, SCOPE_JURISDICTION, ent, "查看", 0}, \
-        {"POST", base, entity_handle_create, write_roles, SCOPE_JURISDICTION, ent, "新建", 0},  \
-        {"PATCH", base "/:id", entity_handle_update, write_roles, SCOPE_JURISDICTION, ent,      \
-         "修改", 0},                                                                            \
-        {"DELETE", base "/:id", entity_handle_delete, write_roles, SCOPE_JURISDICTION, ent,     \
-         "删除", 0}
+#define ENTITY_ROUTES(ent, base, read_roles, write_roles)                                          \
+    ENTITY_ROUTES_NO_DELETE(ent, base, read_roles, write_roles),                                   \
+    {                                                                                              \
+        "DELETE", base "/:id", entity_handle_delete, write_roles, SCOPE_JURISDICTION, ent, "删除", \
+            0                                                                                      \
+    }
 
 #endif

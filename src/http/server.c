@@ -44,6 +44,8 @@ typedef struct ConnCtx {
     int64_t started_ms;
     int status;
     char request_id[40];
+    char method[16];
+    char path[256]; /* for the access log; query strings are not logged */
 } ConnCtx;
 
 static atomic_uint_fast64_t request_counter;
@@ -212,12 +214,18 @@ static const char *mime_for(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
-        {".svg", "image/svg+xml"},             {".png", "image/png"},
-        {".jpg", "image/jpeg"},                {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"},              {".woff", "font/woff"},
-        {".ttf", "font/ttf"},                  {".geojson", "application/geo+json"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".woff", "font/woff"},
+        {".ttf", "font/ttf"},
+        {".geojson", "application/geo+json"},
         {".txt", "text/plain; charset=utf-8"},
     };
     const char *dot = strrchr(path, '.');
@@ -259,9 +267,9 @@ static struct MHD_Response *static_response(Server *srv, const char *url, int *s
     }
     struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)stbuf.st_size, fd);
     MHD_add_response_header(r, "Content-Type", mime_for(rel));
-    MHD_add_response_header(r, "Cache-Control", strncmp(rel, "/assets/", 8) == 0
-                                                    ? "public, max-age=31536000, immutable"
-                                                    : "no-cache");
+    MHD_add_response_header(r, "Cache-Control",
+                            strncmp(rel, "/assets/", 8) == 0 ? "public, max-age=31536000, immutable"
+                                                             : "no-cache");
     *status = 200;
     return r;
 }
@@ -355,7 +363,8 @@ static struct MHD_Response *api_response(Resp *resp)
         r = MHD_create_response_from_buffer(resp->body_len, (void *)(resp->body ? resp->body : ""),
                                             MHD_RESPMEM_MUST_COPY);
         MHD_add_response_header(r, "Content-Type",
-                                resp->content_type ? resp->content_type : "text/plain; charset=utf-8");
+                                resp->content_type ? resp->content_type
+                                                   : "text/plain; charset=utf-8");
     }
     MHD_add_response_header(r, "Cache-Control", "no-store");
     for (int i = 0; i < resp->nheaders; i++)
@@ -415,9 +424,8 @@ static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     Server *srv = cls;
     (void)version;
@@ -426,10 +434,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx = xcalloc(1, sizeof *ctx);
         ctx->started_ms = clock_real_now_ms();
         make_request_id(conn, ctx->request_id, sizeof ctx->request_id);
+        snprintf(ctx->method, sizeof ctx->method, "%s", method);
+        snprintf(ctx->path, sizeof ctx->path, "%s", url);
         int mismatch;
         ctx->route = router_match(method, url, NULL, &mismatch);
         ctx->limit = ctx->route && (ctx->route->flags & ROUTE_RAW_BODY) ? srv->cfg.max_upload
-                                                                          : srv->cfg.max_body;
+                                                                        : srv->cfg.max_body;
         *con_cls = ctx;
         return MHD_YES;
     }
@@ -458,7 +468,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     (void)ci;
     metrics_count_request(ctx->status, secs);
-    log_info("access id=%s status=%d ms=%.1f%s", ctx->request_id, ctx->status, secs * 1000.0,
+    log_info("access id=%s %s %s status=%d ms=%.1f%s", ctx->request_id, ctx->method, ctx->path,
+             ctx->status, secs * 1000.0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     strbuf_free(&ctx->body);
     arena_free(&ctx->arena);
@@ -512,9 +523,9 @@ Server *http_start(Store *store, const ServerConfig *cfg, Error *err)
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 4),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, log_uri,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, log_uri, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         error_set(err, 500, "listen_failed", "无法启动网络服务（端口被占用？）",

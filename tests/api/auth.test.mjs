@@ -114,6 +114,11 @@ test('logout ends the session (cookie with CSRF) and clears the cookie', async (
   const l = await login('viewer', ACCOUNTS.viewer.password)
   const out = await req('POST', '/api/v1/auth/logout', { cookie: l.token, csrf: l.csrf })
   assert.equal(out.status, 200, show(out))
+  const cookies = typeof out.headers.getSetCookie === 'function' ? out.headers.getSetCookie() : [out.headers.get('set-cookie')]
+  const c = cookies.find((x) => x && x.startsWith('yingji_session='))
+  assert.ok(c, 'logout sets the session cookie')
+  assert.match(c, /^yingji_session=;/, 'to an empty value')
+  assert.match(c, /Max-Age=0|Expires=Thu, 01 Jan 1970/i, 'that expires at once')
   assertError(await req('GET', '/api/v1/auth/me', { cookie: l.token }), 401, 'unauthenticated')
 })
 

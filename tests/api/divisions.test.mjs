@@ -78,18 +78,28 @@ test('filters: level, parent_code, division prefix', async () => {
   assert.equal(await total(admin, `/api/v1/divisions?parent_code=${COUNTY}`), TOWNS)
   assert.equal(await total(admin, '/api/v1/divisions?level=village'), VILLAGES)
 
-  const v1 = await listAll(admin, `/api/v1/divisions?division=${TOWN1}&level=village`)
+  const v1 = await listAll(admin, `/api/v1/divisions?parent_code=${TOWN1}&level=village`)
   assert.ok(v1.total > 0)
   for (const d of v1.items) {
     assert.match(d.code, /^620390100\d{3}$/)
     assert.equal(d.parent_code, TOWN1)
+    assert.equal(d.level, 'village')
   }
   assert.equal(await total(admin, `/api/v1/divisions?parent_code=${TOWN1}`), v1.total)
-  assert.equal(await total(admin, `/api/v1/divisions?division=${TOWN1}`), v1.total + 1)
   // An unknown filter is refused rather than ignored.
   const bad = await admin.get('/api/v1/divisions?colour=red')
   assert.ok([400, 422].includes(bad.status), show(bad))
   assert.ok(bad.json && bad.json.error)
+})
+
+test('filter division= is a code prefix', async () => {
+  const villages = await total(admin, `/api/v1/divisions?parent_code=${TOWN1}`)
+  const r = await listAll(admin, `/api/v1/divisions?division=${TOWN1}`)
+  assert.equal(r.total, villages + 1, 'the town and its villages')
+  for (const d of r.items) assert.ok(d.code.startsWith(TOWN1), d.code)
+  assert.equal(await total(admin, `/api/v1/divisions?division=${TOWN1}&level=village`), villages)
+  assert.equal(await total(admin, `/api/v1/divisions?division=${COUNTY}`), 1 + TOWNS + VILLAGES)
+  assert.equal(await total(admin, `/api/v1/divisions?division=${OTHER_COUNTY}`), 0, 'outside: nothing')
 })
 
 test('q finds Chinese names (1 and 2 characters too)', async () => {
@@ -182,7 +192,7 @@ test('stats: counts per level inside the jurisdiction', async () => {
 })
 
 test('CSV export: UTF-8 BOM, Chinese header, the rows of the list', async () => {
-  const r = await admin.get(`/api/v1/divisions/export.csv?division=${TOWN1}`)
+  const r = await admin.get(`/api/v1/divisions/export.csv?parent_code=${TOWN1}`)
   assert.equal(r.status, 200, show(r))
   assert.match(r.headers.get('content-type') || '', /^text\/csv/)
   assert.equal(r.text.charCodeAt(0), 0xfeff, 'starts with a BOM')
@@ -190,11 +200,10 @@ test('CSV export: UTF-8 BOM, Chinese header, the rows of the list', async () => 
   const header = rows[0]
   assert.ok(header.some((h) => /[\u4e00-\u9fff]/.test(h)), `Chinese header: ${header}`)
   assert.ok(header.includes('名称'), `header has 名称: ${header}`)
-  const n = await total(admin, `/api/v1/divisions?division=${TOWN1}`)
+  const n = await total(admin, `/api/v1/divisions?parent_code=${TOWN1}`)
   assert.equal(rows.length - 1, n, 'one line per record')
   const codes = rows.slice(1).map((row) => row[0])
-  assert.ok(codes.includes(TOWN1))
-  for (const c of codes) assert.ok(c.startsWith(TOWN1), c)
+  for (const c of codes) assert.match(c, /^620390100\d{3}$/)
   // The county administrator's full export holds nothing outside the county.
   const all = parseCsv((await admin.get('/api/v1/divisions/export.csv')).text).slice(1).filter((row) => row[0])
   assert.equal(all.length, 1 + TOWNS + VILLAGES)
@@ -241,10 +250,11 @@ test('CSV import refuses rows outside the jurisdiction', async () => {
 
 test('an exported file re-imports unchanged', async () => {
   const before = (await admin.get(`/api/v1/divisions/${TOWN1}`)).json
-  const csv = (await admin.get(`/api/v1/divisions/export.csv?division=${TOWN1}&level=town`)).text
-  const r = await admin.post('/api/v1/divisions/import.csv', csv, { contentType: 'text/csv' })
+  const exp = await admin.get(`/api/v1/divisions/export.csv?parent_code=${COUNTY}`)
+  assert.equal(exp.status, 200, show(exp))
+  const r = await admin.post('/api/v1/divisions/import.csv', exp.text, { contentType: 'text/csv' })
   assert.equal(r.status, 200, show(r))
-  assert.equal(r.json.rows_total, 1)
+  assert.equal(r.json.rows_total, TOWNS)
   const after = (await admin.get(`/api/v1/divisions/${TOWN1}`)).json
   for (const k of ['code', 'name', 'level', 'parent_code', 'population', 'households', 'area_km2', 'center_lon', 'center_lat']) {
     assert.deepEqual(after[k], before[k], `${k} unchanged by the round trip`)
@@ -273,6 +283,25 @@ test('administrators create, change and delete a division; code and parent are d
   assert.ok(d.status === 204 || d.status === 200, show(d))
   assertError(await admin.get(`/api/v1/divisions/${code}`), 404, 'not_found')
   assertError(await admin.del(`/api/v1/divisions/${code}`), 404, 'not_found')
+})
+
+test('a division that still has children cannot be deleted', async () => {
+  const town = '620390197'
+  const village = `${town}001`
+  assert.equal((await admin.post('/api/v1/divisions', { code: town, name: '临时测试镇' })).status, 201)
+  assert.equal((await admin.post('/api/v1/divisions', { code: village, name: '临时测试村' })).status, 201)
+  try {
+    const d = await admin.del(`/api/v1/divisions/${town}`)
+    assertError(d, [409, 422])
+    assert.equal((await admin.get(`/api/v1/divisions/${town}`)).status, 200, 'the town is still there')
+    assert.equal((await admin.get(`/api/v1/divisions/${village}`)).json.parent_code, town)
+    // A village whose town does not exist cannot be created either.
+    assertError(await admin.post('/api/v1/divisions', { code: '620390196001', name: '孤村' }), 422, 'validation_failed')
+  } finally {
+    await admin.del(`/api/v1/divisions/${village}`)
+    await admin.del(`/api/v1/divisions/${town}`)
+  }
+  assertError(await admin.get(`/api/v1/divisions/${town}`), 404, 'not_found')
 })
 
 test('only administrators write divisions', async () => {

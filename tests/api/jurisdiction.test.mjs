@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  show, assertError, as, listAll, total, parseCsv, levelCounts, sse, eventKey, sleep, uniq,
+  BASE, show, assertError, as, listAll, total, parseCsv, levelCounts, sse, eventKey, sleep, uniq,
   COUNTY, TOWN1, TOWN2,
 } from './lib.mjs'
 
@@ -41,8 +41,12 @@ test('town1 lists only its own town: itself and its villages', async () => {
   assert.ok(all.items.some((d) => d.code === TOWN1))
 })
 
-test('town1: filters and q on another town find nothing', async () => {
+test('town1: the division filter on another town finds nothing', async () => {
   assert.equal(await total(town1, `/api/v1/divisions?division=${TOWN2}`), 0)
+  assert.equal(await total(town1, `/api/v1/divisions?division=${COUNTY}`), villages1.length + 1)
+})
+
+test('town1: filters and q on another town find nothing', async () => {
   assert.equal(await total(town1, `/api/v1/divisions?parent_code=${TOWN2}`), 0)
   assert.equal(await total(town1, `/api/v1/divisions?parent_code=${COUNTY}`), 1, 'of the county\'s towns only its own')
   assert.equal(await total(town1, '/api/v1/divisions?level=town'), 1)
@@ -185,9 +189,17 @@ test('town1\'s live events: a change in town 2 is not delivered, one in town 1 i
   }
 })
 
-test('live events need a login', async () => {
+test('live events need a login; the browser\'s session cookie is enough', async () => {
   const s = await sse(null)
   assert.equal(s.status, 401)
+  const ctrl = new AbortController()
+  const res = await fetch(`${BASE}/api/v1/events`, {
+    headers: { Accept: 'text/event-stream', Cookie: `yingji_session=${town1.token}` },
+    signal: ctrl.signal,
+  })
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type') || '', /^text\/event-stream/)
+  ctrl.abort()
 })
 
 after(async () => {

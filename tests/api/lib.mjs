@@ -62,7 +62,9 @@ export async function req(method, path, opts = {}) {
   }
   const url = path.startsWith('http') ? path : BASE + path
   const res = await fetch(url, { method, headers, body, redirect: 'manual' })
-  const text = await res.text()
+  // Response.text() would drop a leading BOM; keep it so exports can be checked for one.
+  const bytes = new Uint8Array(await res.arrayBuffer())
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)
   let json
   if ((res.headers.get('content-type') || '').includes('json') && text) {
     try {
@@ -71,7 +73,7 @@ export async function req(method, path, opts = {}) {
       json = undefined
     }
   }
-  return { status: res.status, headers: res.headers, text, json }
+  return { status: res.status, headers: res.headers, text, json, bytes }
 }
 
 /** Short description of a response for assertion messages. */
@@ -333,6 +335,11 @@ export function parseCsv(text) {
     rows.push(row)
   }
   return rows
+}
+
+/** True for an output key that would carry a password or a hash (not e.g. password_changed_at). */
+export function secretKey(k) {
+  return /^(password|passwd|pwd|secret|token_hash)$/i.test(k) || /hash/i.test(k)
 }
 
 /** True when the text holds something that looks like a password hash. */

@@ -79,12 +79,22 @@ test('a successful login resets the failure count', async () => {
 test('the lock expires after 15 minutes (test clock)', async () => {
   await resetLoginLimiter()
   await fail5()
+  await setClock(14 * 60 + 50)
+  await setClock(16 * 60)
+  const l = await login(user.username, user.password)
+  assert.equal(l.status, 200, `after 16 minutes: ${show(l.res)}`)
+  await setClock(0)
+})
+
+test('attempts while locked do not extend the 15 minutes', async () => {
+  await resetLoginLimiter()
+  await fail5()
   assertError((await login(user.username, user.password)).res, 423, 'account_locked')
   await setClock(14 * 60)
   assertError((await login(user.username, user.password)).res, 423, 'account_locked')
   await setClock(16 * 60)
   const l = await login(user.username, user.password)
-  assert.equal(l.status, 200, `after 16 minutes: ${show(l.res)}`)
+  assert.equal(l.status, 200, `16 minutes after the 5th failure: ${show(l.res)}`)
   await setClock(0)
 })
 
@@ -114,4 +124,21 @@ test('too many failed logins from one address → 429 rate_limited, for every ac
   await setClock(0)
   const l = await login('admin', ACCOUNTS.admin.password)
   assert.equal(l.status, 200, `after the clock is reset logins work again: ${show(l.res)}`)
+})
+
+test('sessions end after 12 hours (test clock)', async () => {
+  const l = await login('viewer', ACCOUNTS.viewer.password)
+  assert.equal(l.status, 200)
+  const exp = Date.parse(l.res.json.expires_at)
+  const hours = (exp - Date.now()) / 3600e3
+  assert.ok(hours > 11.9 && hours < 12.1, `expires_at 12 hours ahead: ${l.res.json.expires_at}`)
+  try {
+    await setClock(11 * 3600)
+    assert.equal((await req('GET', '/api/v1/auth/me', { token: l.token })).status, 200, 'valid after 11 hours')
+    await setClock(12 * 3600 + 120)
+    assertError(await req('GET', '/api/v1/auth/me', { token: l.token }), 401, 'unauthenticated')
+    assertError(await req('GET', '/api/v1/divisions', { cookie: l.token }), 401, 'unauthenticated')
+  } finally {
+    await setClock(0)
+  }
 })

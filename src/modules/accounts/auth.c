@@ -239,9 +239,9 @@ static int audit_attempt(Tx *tx, LoginAttempt *la, Error *err)
 /* Counts a failed password for a known user and locks it at the limit. */
 static int record_failure(Tx *tx, LoginAttempt *la, Error *err)
 {
-    if (!la->user.found)
-        return audit_attempt(tx, la, err);
     int64_t now = clock_now();
+    if (!la->user.found || la->user.locked_until > now)
+        return audit_attempt(tx, la, err); /* attempts during a lock do not extend it */
     int failures = la->user.locked_until && la->user.locked_until <= now
                        ? 1
                        : la->user.failed_logins + 1; /* an expired lock starts a new count */

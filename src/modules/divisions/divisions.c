@@ -18,8 +18,8 @@ static const EnumValue level_values[] = {
 };
 
 static const Field division_fields[] = {
-    {"code", FT_DIVISION, FIELD_KEY | FIELD_REQUIRED | FIELD_SEARCH | FIELD_SORT, "区划代码",
-     "division code", NULL, NULL, 0, 0, 0, 0, NULL},
+    {"code", FT_DIVISION, FIELD_KEY | FIELD_REQUIRED | FIELD_SEARCH | FIELD_FILTER | FIELD_SORT,
+     "区划代码", "division code", NULL, NULL, 0, 0, 0, 0, NULL},
     {"name", FT_TEXT, FIELD_REQUIRED | FIELD_SEARCH | FIELD_SORT, "名称", "name", NULL, NULL, 100,
      0, 0, 0, NULL},
     {"level", FT_ENUM, FIELD_READONLY | FIELD_FILTER | FIELD_SORT | FIELD_INDEX, "级别", "level",
@@ -399,12 +399,44 @@ static int handle_stats(Req *req, Resp *resp, Error *err)
                                total, "levels", levels));
 }
 
+/* DELETE /api/v1/divisions/:code — only a division without children: the tree keeps no
+ * orphans in either direction. */
+static int delete_division_tx(Tx *tx, void *ctx, Error *err)
+{
+    const char *code = ctx;
+    int64_t children = 0;
+    DbValue p[] = {db_text(code)};
+    if (store_query_int(tx->conn, "SELECT count(*) FROM divisions WHERE parent_code = $1", p, 1,
+                        &children, err) < 0)
+        return -1;
+    if (children > 0)
+        return error_setf(err, 409, "has_children",
+                          "该区划下还有 %lld 个下级区划，请先删除下级区划",
+                          "the division still has %lld child divisions; delete them first",
+                          (long long)children, (long long)children);
+    return entity_delete(tx, &divisions_entity, code, err);
+}
+
+static int handle_delete(Req *req, Resp *resp, Error *err)
+{
+    char code[13];
+    const char *raw = req_param(req, "id");
+    if (division_code_normalize(raw, code) < 0)
+        return error_not_found(err);
+    if (tx_run(req->store, req->actor, req->arena, delete_division_tx, code, err) < 0)
+        return -1;
+    resp->status = 204;
+    return 0;
+}
+
 static const Route division_routes[] = {
     {"GET", "/api/v1/divisions/geojson", handle_geojson, ROLE_ANY, SCOPE_JURISDICTION,
      &divisions_entity, "下级区划边界（GeoJSON）", 0},
     {"GET", "/api/v1/divisions/stats", handle_stats, ROLE_ANY, SCOPE_JURISDICTION,
      &divisions_entity, "区划统计", 0},
-    ENTITY_ROUTES(&divisions_entity, "/api/v1/divisions", ROLE_ANY, ROLE_ADMIN),
+    ENTITY_ROUTES_NO_DELETE(&divisions_entity, "/api/v1/divisions", ROLE_ANY, ROLE_ADMIN),
+    {"DELETE", "/api/v1/divisions/:id", handle_delete, ROLE_ADMIN, SCOPE_JURISDICTION,
+     &divisions_entity, "删除（无下级区划时）", 0},
 };
 
 static void divisions_register_routes(void)
