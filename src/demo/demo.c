@@ -10,6 +10,8 @@
  * load_* functions touch the store, all inside one Tx as the system actor. */
 #include "demo/demo.h"
 
+#include "app.h"
+
 #include "core/actor.h"
 #include "core/arena.h"
 #include "core/log.h"
@@ -604,6 +606,23 @@ static int load_accounts(Tx *tx, const DemoLoad *d, Error *err)
     return 0;
 }
 
+/* Every module's own demo data, in the application's module order. */
+static int load_module_demos(Tx *tx, Error *err)
+{
+    int n;
+    const Module *const *mods = app_modules(&n);
+    for (int i = 0; i < n; i++) {
+        if (!mods[i]->demo)
+            continue;
+        fprintf(stderr, "演示数据：%s\n", mods[i]->name);
+        if (mods[i]->demo(tx, err) < 0) {
+            log_error("demo: module %s: %s", mods[i]->name, err->message_en);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_all(Tx *tx, void *ctx, Error *err)
 {
     DemoLoad *d = ctx;
@@ -616,7 +635,7 @@ static int load_all(Tx *tx, void *ctx, Error *err)
         load_villages(tx, &d->plan, err) < 0 || load_orgs(tx, d, err) < 0 ||
         load_accounts(tx, d, err) < 0)
         return -1;
-    return 0;
+    return load_module_demos(tx, err);
 }
 
 int demo_load(Store *store, const char *reference_dir, Error *err)

@@ -91,6 +91,15 @@ struct Entity {
     const char *division_field;  /* jurisdiction column (FT_DIVISION), or NULL */
     const char *default_sort;    /* e.g. "-id" */
     EntityWriteHook before_write;
+    /* Map presence (一张图): an entity with a location names its FT_REAL longitude and
+     * latitude fields (WGS-84). The engine then keeps the record in the spatial index
+     * (geo/) inside the same transaction as every write, for nearby queries and map
+     * layers; title_field names the record on the map, state_field colours it (both may
+     * be NULL). */
+    const char *lon_field;
+    const char *lat_field;
+    const char *title_field;
+    const char *state_field;
 };
 
 const Field *entity_field(const Entity *e, const char *name);
