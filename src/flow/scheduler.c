@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "flow/worker.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -242,80 +243,14 @@ int scheduler_run_due(Store *store, int max, Error *err)
 
 /* ---- background thread ------------------------------------------------------------------ */
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    pthread_t thread;
-    int running, stopping, interval_ms;
-    Store *store;
-} worker = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
-
-static void wait_ms(int ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&worker.wake, &worker.lock, &until); /* worker.lock held */
-}
-
-static void *worker_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&worker.lock);
-    while (!worker.stopping) {
-        pthread_mutex_unlock(&worker.lock);
-        Error err = ERROR_INIT;
-        int n = scheduler_run_due(worker.store, THREAD_BATCH, &err);
-        if (n < 0)
-            log_error("scheduler: run failed: %s", err.message_en);
-        error_clear(&err);
-        pthread_mutex_lock(&worker.lock);
-        if (n < THREAD_BATCH && !worker.stopping)
-            wait_ms(worker.interval_ms);
-    }
-    pthread_mutex_unlock(&worker.lock);
-    return NULL;
-}
+static Worker worker = WORKER_INIT;
 
 int scheduler_thread_start(Store *store, int interval_ms)
 {
-    pthread_mutex_lock(&worker.lock);
-    int rc = -1;
-    if (worker.running) {
-        log_error("scheduler: thread already running");
-        goto out;
-    }
-    worker.store = store;
-    worker.interval_ms = interval_ms > 0 ? interval_ms : 1000;
-    worker.stopping = 0;
-    if (pthread_create(&worker.thread, NULL, worker_main, NULL) != 0) {
-        log_error("scheduler: cannot start the thread");
-        goto out;
-    }
-    worker.running = 1;
-    rc = 0;
-out:
-    pthread_mutex_unlock(&worker.lock);
-    return rc;
+    return worker_start(&worker, "scheduler", store, scheduler_run_due, THREAD_BATCH, interval_ms);
 }
 
 void scheduler_thread_stop(void)
 {
-    pthread_mutex_lock(&worker.lock);
-    if (!worker.running) {
-        pthread_mutex_unlock(&worker.lock);
-        return;
-    }
-    worker.stopping = 1;
-    pthread_cond_signal(&worker.wake);
-    pthread_mutex_unlock(&worker.lock);
-    pthread_join(worker.thread, NULL);
-    pthread_mutex_lock(&worker.lock);
-    worker.running = 0;
-    pthread_mutex_unlock(&worker.lock);
+    worker_stop(&worker);
 }
