@@ -12,6 +12,7 @@
  * YINGJI_WEB_ROOT). Exit status: 0 success, 1 failure, 2 usage error. */
 #include "app.h"
 #include "core/clock.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "demo/demo.h"
 #include "flow/audit.h"
@@ -260,21 +261,6 @@ static int unknown_kind(const char *kind)
     return 2;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    StrBuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        strbuf_add(&sb, buf, n);
-    fclose(f);
-    *len = sb.len;
-    return strbuf_detach(&sb);
-}
-
 typedef struct ImportJob {
     const Entity *entity; /* NULL: national divisions */
     const char *path;
@@ -295,7 +281,7 @@ static int import_tx(Tx *tx, void *ctx, Error *err)
         return divisions_import_national(tx, job->path, job->with_towns, print_progress, NULL,
                                          &job->imported, err);
     size_t len = 0;
-    char *data = slurp(job->path, &len);
+    char *data = file_read_all(job->path, &len);
     if (!data)
         return error_setf(err, 400, "file_unreadable", "无法读取文件 %s：%s", "cannot read %s: %s",
                           job->path, strerror(errno), job->path, strerror(errno));

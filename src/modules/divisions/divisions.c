@@ -1,6 +1,7 @@
 /* modules/divisions — see divisions.h. */
 #include "modules/divisions/divisions.h"
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "http/route.h"
 #include "model/csv.h"
@@ -161,26 +162,11 @@ static const NationalFile national_files[] = {
 
 static char *read_file(const char *path, size_t *len, Error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    char *data = file_read_all(path, len);
+    if (!data)
         error_setf(err, 400, "file_unreadable", "无法读取文件 %s：%s", "cannot read %s: %s", path,
                    strerror(errno), path, strerror(errno));
-        return NULL;
-    }
-    StrBuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        strbuf_add(&sb, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        strbuf_free(&sb);
-        error_setf(err, 400, "file_unreadable", "读取文件 %s 出错", "error reading %s", path, path);
-        return NULL;
-    }
-    *len = sb.len;
-    return strbuf_detach(&sb);
+    return data;
 }
 
 /* Converts one modood CSV (code,name,parentCode…) to the entity's CSV (code,name): the
