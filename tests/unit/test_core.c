@@ -4,9 +4,11 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdalign.h>
 
@@ -345,6 +347,35 @@ static void test_error_shorthands(void **state)
     error_clear(&err);
 }
 
+static void test_file_read_all(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/yingji-fileio-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    size_t len = 99;
+    char *data = file_read_all(path, &len); /* empty file: "" and length 0 */
+    assert_non_null(data);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("a\0b,应急\n", 1, 11, f);
+    fclose(f);
+    data = file_read_all(path, &len); /* binary-safe, NUL-terminated */
+    assert_non_null(data);
+    assert_int_equal(len, 11);
+    assert_memory_equal(data, "a\0b,应急\n", 11);
+    assert_int_equal(data[11], 0);
+    free(data);
+    unlink(path);
+    errno = 0;
+    assert_null(file_read_all(path, &len));
+    assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -367,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_error_fields_and_json),
         cmocka_unit_test(test_error_json_defaults),
         cmocka_unit_test(test_error_shorthands),
+        cmocka_unit_test(test_file_read_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
