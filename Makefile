@@ -17,7 +17,7 @@ HDRS      := $(shell find src -name '*.h')
 DB        ?= sqlite:data/yingji.db
 LISTEN    ?= 127.0.0.1:8080
 
-.PHONY: all run test deps web unit api e2e fuzz clean format lint demo-db
+.PHONY: all run test deps web unit api e2e fuzz clean format lint demo-db bench
 
 all: build/yingji
 
@@ -69,6 +69,16 @@ api: build/yingji build/yingji-san
 
 e2e: build/yingji web
 	tests/e2e/run.sh
+
+# Benchmarks (not part of `make test`): bench/nearby compares geo_nearby on SQLite and on
+# PostgreSQL with PostgreSQL's own GiST KNN query (docs/performance.md).
+build/bench/nearby: bench/nearby/nearby.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+bench: build/bench/nearby
+	bench/nearby/run.sh build/bench/nearby
 
 # A short libFuzzer run of every parser from its seed corpus (new inputs go to build/fuzz).
 FUZZ_SECONDS ?= 20

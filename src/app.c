@@ -1,12 +1,17 @@
 #include "app.h"
 #include "core/log.h"
 #include "flow/audit.h"
+#include "geo/spatial.h"
 #include "modules/accounts/accounts.h"
 #include "modules/divisions/divisions.h"
+#include "modules/supplies/supplies.h"
+#include "modules/enterprises/enterprises.h"
+#include "modules/map/map.h"
+#include "modules/resources/resources.h"
 
 static const Module *const modules[] = {
-    &divisions_module,
-    &accounts_module,
+    &divisions_module, &accounts_module,    &supplies_module,
+    &resources_module, &enterprises_module, &map_module,
 };
 static const int nmodules = (int)(sizeof modules / sizeof modules[0]);
 
@@ -21,7 +26,7 @@ Store *app_open(const char *db_url, int pool_size, Error *err)
     Store *store = store_open(db_url, pool_size, err);
     if (!store)
         return NULL;
-    if (flow_migrate(store, err) < 0)
+    if (flow_migrate(store, err) < 0 || geo_migrate(store, err) < 0)
         goto fail;
     for (int i = 0; i < nmodules; i++)
         if (modules[i]->migrate && modules[i]->migrate(store, err) < 0)

@@ -108,22 +108,24 @@ int entity_handle_export(Req *req, Resp *resp, Error *err)
     resp->body_len = sb.len;
     strbuf_free(&sb);
     resp->content_type = "text/csv; charset=utf-8";
-    resp_header(resp, "Content-Disposition",
-                arena_printf(req->arena, "attachment; filename=\"%s.csv\"",
-                             req->route->entity->plural));
+    resp_header(
+        resp, "Content-Disposition",
+        arena_printf(req->arena, "attachment; filename=\"%s.csv\"", req->route->entity->plural));
     return 0;
 }
 
-int entity_handle_import(Req *req, Resp *resp, Error *err)
+typedef int (*ImportFn)(Tx *tx, const Entity *e, const char *data, size_t len, ImportResult *result,
+                        Error *err);
+
+/* Runs an all-or-nothing import of the request body in one transaction. */
+static int import_body(Req *req, Resp *resp, ImportFn fn, Error *err)
 {
-    if (!req->body || req->body_len == 0)
-        return error_set(err, 400, "empty_body", "请上传 CSV 文件内容", "CSV body required");
     ImportResult result = {0};
     StoreConn *c = store_acquire(req->store);
     Tx tx;
     int rc = tx_begin(&tx, c, req->actor, req->arena, err);
     if (rc == 0) {
-        rc = entity_import_csv(&tx, req->route->entity, req->body, req->body_len, &result, err);
+        rc = fn(&tx, req->route->entity, req->body, req->body_len, &result, err);
         if (rc == 0)
             rc = tx_commit(&tx, err);
         else
@@ -140,4 +142,44 @@ int entity_handle_import(Req *req, Resp *resp, Error *err)
                             result.rows_imported);
     import_result_clear(&result);
     return resp_json(resp, 200, out);
+}
+
+int entity_handle_import(Req *req, Resp *resp, Error *err)
+{
+    if (!req->body || req->body_len == 0)
+        return error_set(err, 400, "empty_body", "请上传 CSV 文件内容", "CSV body required");
+    return import_body(req, resp, entity_import_csv, err);
+}
+
+/* POST <base>/import.geojson — a FeatureCollection; {"rows_total", "rows_imported"} as for
+ * CSV (rows = features), bad features listed in error.rows by number. */
+int entity_handle_import_geojson(Req *req, Resp *resp, Error *err)
+{
+    if (!req->body || req->body_len == 0)
+        return error_set(err, 400, "empty_body", "请上传 GeoJSON 文件内容",
+                         "GeoJSON body required");
+    return import_body(req, resp, entity_import_geojson, err);
+}
+
+/* GET <base>/export.geojson — the listed records as a FeatureCollection. */
+int entity_handle_export_geojson(Req *req, Resp *resp, Error *err)
+{
+    ListQuery lq;
+    req_list_query(req, &lq);
+    StrBuf sb = STRBUF_INIT;
+    StoreConn *c = store_acquire(req->store);
+    int rc = entity_export_geojson(c, req->arena, req->route->entity, req->actor, &lq, &sb, err);
+    store_release(req->store, c);
+    if (rc < 0) {
+        strbuf_free(&sb);
+        return -1;
+    }
+    resp->body = arena_strndup(req->arena, strbuf_cstr(&sb), sb.len);
+    resp->body_len = sb.len;
+    strbuf_free(&sb);
+    resp->content_type = "application/geo+json; charset=utf-8";
+    resp_header(resp, "Content-Disposition",
+                arena_printf(req->arena, "attachment; filename=\"%s.geojson\"",
+                             req->route->entity->plural));
+    return 0;
 }

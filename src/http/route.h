@@ -104,8 +104,10 @@ int entity_handle_get(Req *req, Resp *resp, Error *err); /* path param "id" */
 int entity_handle_create(Req *req, Resp *resp, Error *err);
 int entity_handle_update(Req *req, Resp *resp, Error *err); /* PATCH, path param "id" */
 int entity_handle_delete(Req *req, Resp *resp, Error *err);
-int entity_handle_export(Req *req, Resp *resp, Error *err); /* CSV */
-int entity_handle_import(Req *req, Resp *resp, Error *err); /* CSV body, ROUTE_RAW_BODY */
+int entity_handle_export(Req *req, Resp *resp, Error *err);         /* CSV */
+int entity_handle_import(Req *req, Resp *resp, Error *err);         /* CSV body, ROUTE_RAW_BODY */
+int entity_handle_export_geojson(Req *req, Resp *resp, Error *err); /* located entities */
+int entity_handle_import_geojson(Req *req, Resp *resp, Error *err); /* GeoJSON, ROUTE_RAW_BODY */
 
 /* Declares the six standard routes of an entity other than DELETE (for entities whose
  * deletion needs its own rules, or that are never deleted). */
@@ -134,6 +136,22 @@ int entity_handle_import(Req *req, Resp *resp, Error *err); /* CSV body, ROUTE_R
     {                                                                                              \
         "DELETE", base "/:id", entity_handle_delete, write_roles, SCOPE_JURISDICTION, ent, "删除", \
             0                                                                                      \
+    }
+
+/* Declares the GeoJSON export and import of a located entity (Entity.lon_field/lat_field),
+ * beside its ENTITY_ROUTES: GET base/export.geojson, POST base/import.geojson. */
+#define ENTITY_GEO_ROUTES(ent, base, read_roles, write_roles)                                      \
+    {"GET",                                                                                        \
+     base "/export.geojson",                                                                       \
+     entity_handle_export_geojson,                                                                 \
+     read_roles,                                                                                   \
+     SCOPE_JURISDICTION,                                                                           \
+     ent,                                                                                          \
+     "导出GeoJSON",                                                                                \
+     0},                                                                                           \
+    {                                                                                              \
+        "POST", base "/import.geojson", entity_handle_import_geojson, write_roles,                 \
+            SCOPE_JURISDICTION, ent, "导入GeoJSON", ROUTE_RAW_BODY                                 \
     }
 
 #endif

@@ -87,9 +87,9 @@ struct Entity {
     const char *plural; /* URL segment: /api/v1/<plural> */
     const char *label_zh;
     const char *label_en;
-    const Field *fields; /* terminated by {NULL} */
-    const char *division_field;  /* jurisdiction column (FT_DIVISION), or NULL */
-    const char *default_sort;    /* e.g. "-id" */
+    const Field *fields;        /* terminated by {NULL} */
+    const char *division_field; /* jurisdiction column (FT_DIVISION), or NULL */
+    const char *default_sort;   /* e.g. "-id" */
     EntityWriteHook before_write;
     /* Map presence (一张图): an entity with a location names its FT_REAL longitude and
      * latitude fields (WGS-84). The engine then keeps the record in the spatial index
@@ -118,8 +118,7 @@ int division_code_normalize(const char *in, char *out);
 /* Validates input. is_create: required fields enforced, key may be given; update: only the
  * fields present are checked, IMMUTABLE/KEY fields refused. Returns a new object holding
  * the normalised values (e.g. division codes), or NULL with err (422, fields filled). */
-json_t *entity_validate(const Entity *e, json_t *in, int is_create, const Actor *actor,
-                        Error *err);
+json_t *entity_validate(const Entity *e, json_t *in, int is_create, const Actor *actor, Error *err);
 
 /* Row (from SELECT * of the table) -> JSON object without secret fields. */
 json_t *entity_row_json(const Entity *e, const DbRows *rows, int row);
@@ -128,14 +127,13 @@ int entity_create(Tx *tx, const Entity *e, json_t *in, json_t **out, Error *err)
 int entity_get(StoreConn *c, const Entity *e, const Actor *actor, const char *key, json_t **out,
                Error *err);
 /* Like entity_get, including secret fields (for modules that check passwords etc.). */
-int entity_get_raw(StoreConn *c, const Entity *e, const Actor *actor, const char *key,
-                   json_t **out, Error *err);
+int entity_get_raw(StoreConn *c, const Entity *e, const Actor *actor, const char *key, json_t **out,
+                   Error *err);
 int entity_update(Tx *tx, const Entity *e, const char *key, json_t *patch, json_t **out,
                   Error *err);
 /* Sets fields the server owns (READONLY/SECRET included) without input validation; still
  * audited (secret values masked) and evented. For modules, never for client input. */
-int entity_update_internal(Tx *tx, const Entity *e, const char *key, json_t *values,
-                           Error *err);
+int entity_update_internal(Tx *tx, const Entity *e, const char *key, json_t *values, Error *err);
 int entity_delete(Tx *tx, const Entity *e, const char *key, Error *err);
 
 typedef struct ListParam {
@@ -167,9 +165,19 @@ typedef struct ImportResult {
 /* Imports CSV (BOM optional) inside tx: every row validated as a create (or an update when
  * the key exists); any bad row -> -1 with 422 and result->row_errors listing every bad row,
  * and the caller rolls back. */
-int entity_import_csv(Tx *tx, const Entity *e, const char *data, size_t len,
-                      ImportResult *result, Error *err);
+int entity_import_csv(Tx *tx, const Entity *e, const char *data, size_t len, ImportResult *result,
+                      Error *err);
 void import_result_clear(ImportResult *r);
+
+/* GeoJSON of located entities (lon_field/lat_field set; others: 404). The export writes a
+ * FeatureCollection of the listed records (q, filters, sort, jurisdiction; no paging): Point
+ * geometry, every non-secret field but the coordinates as properties. The import takes a
+ * FeatureCollection with the CSV import's rules (create or update by key, all-or-nothing);
+ * bad features are numbered from 1 in result->row_errors ({"line": n, "message", "fields"}). */
+int entity_export_geojson(StoreConn *c, Arena *arena, const Entity *e, const Actor *actor,
+                          const ListQuery *lq, StrBuf *out, Error *err);
+int entity_import_geojson(Tx *tx, const Entity *e, const char *data, size_t len,
+                          ImportResult *result, Error *err);
 
 /* JSON schema object for OpenAPI (components.schemas). */
 json_t *entity_openapi_schema(const Entity *e);

@@ -521,28 +521,24 @@ static int validate_only(Importer *im, json_t *in, const char *key, Error *err)
     return v ? 0 : -1;
 }
 
-/* One data row. Returns 0 (imported), 1 (bad row, recorded) or -1 (the import fails). */
-static int import_row(Importer *im, const CsvRow *row, int line, Error *err)
+/* One record's input (fields, the key or NULL, the problems found converting its cells in
+ * cerr). Returns 0 (imported), 1 (bad record, recorded with its line) or -1 (the import
+ * fails). */
+static int import_input(Importer *im, json_t *in, const char *key, Arena *a, Error *cerr, int line,
+                        Error *err)
 {
-    Arena a = ARENA_INIT;
-    Error rerr = ERROR_INIT, cerr = ERROR_INIT;
-    json_t *in = row_input(im, row, &a, &cerr);
-    const char *key = NULL;
-    if (im->key_col >= 0 && im->key_col < row->nfields)
-        key = trim(&a, row->fields[im->key_col]);
-    if (key && !*key)
-        key = NULL;
-    /* A row with unreadable cells is only checked, so its other problems show too. */
-    int rc = im->dead || cerr.fields ? validate_only(im, in, key, &rerr)
-                                     : import_record(im, in, key, &a, &rerr);
-    if (rc == 0 && cerr.fields) {
+    Error rerr = ERROR_INIT;
+    /* A record with unreadable cells is only checked, so its other problems show too. */
+    int rc = im->dead || cerr->fields ? validate_only(im, in, key, &rerr)
+                                      : import_record(im, in, key, a, &rerr);
+    if (rc == 0 && cerr->fields) {
         rc = -1;
         ent_validation_failed(&rerr);
     }
-    if (rc < 0 && cerr.fields) { /* cell problems explain more than what followed from them */
+    if (rc < 0 && cerr->fields) { /* cell problems explain more than what followed from them */
         if (!rerr.fields)
             rerr.fields = json_object();
-        json_object_update(rerr.fields, cerr.fields);
+        json_object_update(rerr.fields, cerr->fields);
     }
     if (rc < 0 && rerr.status >= 400 && rerr.status < 500) {
         add_row_error(im, line, &rerr);
@@ -553,8 +549,23 @@ static int import_row(Importer *im, const CsvRow *row, int line, Error *err)
         *err = rerr; /* hands over the field object */
         rerr.fields = NULL;
     }
-    json_decref(in);
     error_clear(&rerr);
+    return rc;
+}
+
+/* One data row. Returns 0 (imported), 1 (bad row, recorded) or -1 (the import fails). */
+static int import_row(Importer *im, const CsvRow *row, int line, Error *err)
+{
+    Arena a = ARENA_INIT;
+    Error cerr = ERROR_INIT;
+    json_t *in = row_input(im, row, &a, &cerr);
+    const char *key = NULL;
+    if (im->key_col >= 0 && im->key_col < row->nfields)
+        key = trim(&a, row->fields[im->key_col]);
+    if (key && !*key)
+        key = NULL;
+    int rc = import_input(im, in, key, &a, &cerr, line, err);
+    json_decref(in);
     error_clear(&cerr);
     arena_free(&a);
     return rc;
@@ -668,6 +679,41 @@ static int import_rows(Importer *im, const char *data, size_t len, Error *err)
     return rc < 0 ? -1 : 0;
 }
 
+static void importer_init(Importer *im, Tx *tx, const Entity *e, ImportResult *result, int nrecords)
+{
+    memset(im, 0, sizeof *im);
+    im->tx = tx;
+    im->e = e;
+    im->res = result;
+    im->opts.events = nrecords <= IMPORT_EVENTS_PER_ROW;
+    im->opts.refs_ok = json_object();
+    im->divisions = json_object();
+}
+
+/* Ends an import whose records were all tried (rc 0) or that failed (-1): refuses it when any
+ * record was bad (bad_zh/bad_en take the count as %zu), moves the identity sequence, sends
+ * the summary events, releases what the importer holds. */
+static int importer_finish(Importer *im, int rc, const char *bad_zh, const char *bad_en, Error *err)
+{
+    ImportResult *result = im->res;
+    json_decref(im->new_keys);
+    im->new_keys = NULL;
+    json_decref(im->opts.refs_ok);
+    im->opts.refs_ok = NULL;
+    size_t bad = json_array_size(result->row_errors);
+    if (rc == 0 && bad)
+        rc = error_setf(err, 422, "import_failed", bad_zh, bad_en, bad, bad);
+    if (rc == 0)
+        rc = fix_identity(im, err);
+    if (rc == 0 && !im->opts.events && result->rows_imported > 0)
+        summary_events(im);
+    if (rc < 0)
+        result->rows_imported = 0;
+    json_decref(im->divisions);
+    im->divisions = NULL;
+    return rc;
+}
+
 int entity_import_csv(Tx *tx, const Entity *e, const char *data, size_t len, ImportResult *result,
                       Error *err)
 {
@@ -676,29 +722,45 @@ int entity_import_csv(Tx *tx, const Entity *e, const char *data, size_t len, Imp
     int nrows = 0;
     if (check_file(data, len, result, &nrows, err) < 0)
         return -1;
-    Importer im = {0};
-    im.tx = tx;
-    im.e = e;
-    im.res = result;
-    im.opts.events = nrows <= IMPORT_EVENTS_PER_ROW;
-    im.opts.refs_ok = json_object();
-    im.divisions = json_object();
+    Importer im;
+    importer_init(&im, tx, e, result, nrows);
     int rc = start_empty(&im, err);
     if (rc == 0)
         rc = import_rows(&im, data, len, err);
-    json_decref(im.new_keys);
-    json_decref(im.opts.refs_ok);
-    size_t bad = json_array_size(result->row_errors);
-    if (rc == 0 && bad)
-        rc = error_setf(err, 422, "import_failed", "导入失败：%zu 行数据有误，未导入任何记录",
-                        "import failed: %zu bad rows, nothing was imported", bad, bad);
-    if (rc == 0)
-        rc = fix_identity(&im, err);
-    if (rc == 0 && !im.opts.events && result->rows_imported > 0)
-        summary_events(&im);
-    if (rc < 0)
-        result->rows_imported = 0;
-    json_decref(im.divisions);
+    return importer_finish(&im, rc, "导入失败：%zu 行数据有误，未导入任何记录",
+                           "import failed: %zu bad rows, nothing was imported", err);
+}
+
+/* ---- records from other formats (GeoJSON) ------------------------------------------------ */
+
+EntImport *ent_import_begin(Tx *tx, const Entity *e, ImportResult *result, int nrecords, Error *err)
+{
+    memset(result, 0, sizeof *result);
+    result->row_errors = json_array();
+    Importer *im = xcalloc(1, sizeof *im);
+    importer_init(im, tx, e, result, nrecords);
+    if (start_empty(im, err) < 0) {
+        importer_finish(im, -1, "", "", err);
+        free(im);
+        return NULL;
+    }
+    return im;
+}
+
+int ent_import_one(EntImport *im, json_t *in, const char *key, Error *cerr, int number, Error *err)
+{
+    Arena a = ARENA_INIT;
+    im->res->rows_total++;
+    int rc = import_input(im, in, key, &a, cerr, number, err);
+    im->res->rows_imported += rc == 0;
+    arena_free(&a);
+    return rc;
+}
+
+int ent_import_end(EntImport *im, int rc, const char *bad_zh, const char *bad_en, Error *err)
+{
+    rc = importer_finish(im, rc, bad_zh, bad_en, err);
+    free(im);
     return rc;
 }
 

@@ -105,6 +105,33 @@ int ent_insert(Tx *tx, const Entity *e, json_t *rec, const WriteOpts *o, Arena *
 int ent_update_row(Tx *tx, const Entity *e, const DbRows *before, json_t *patch, const WriteOpts *o,
                    Arena *scratch, json_t **out, Error *err);
 
+/* ---- imports from other formats (entity_csv.c) -------------------------------------------- */
+
+/* The CSV importer's record-level machinery, for other formats (GeoJSON): begin, one call per
+ * record (numbered from 1; cerr holds problems found converting it, its fields NULL when
+ * none), end. Same rules as the CSV import: create or update by key, every bad record
+ * reported in result->row_errors as {"line": number, "message", "fields"}, any bad record
+ * fails the import at ent_import_end (bad_zh/bad_en formats take the count as %zu). */
+typedef struct Importer EntImport;
+EntImport *ent_import_begin(Tx *tx, const Entity *e, ImportResult *result, int nrecords,
+                            Error *err);
+/* 0 imported, 1 bad record (recorded), -1 the import fails (err). */
+int ent_import_one(EntImport *im, json_t *in, const char *key, Error *cerr, int number, Error *err);
+/* Frees im; rc is 0 when every record was tried. Returns 0 or -1. */
+int ent_import_end(EntImport *im, int rc, const char *bad_zh, const char *bad_en, Error *err);
+
+/* ---- map presence (entity_geojson.c) ------------------------------------------------------ */
+
+/* True when the entity names its longitude and latitude fields. */
+int ent_located(const Entity *e);
+/* Keeps the spatial index (geo/) in step with the stored record `after` (output JSON of the
+ * row) inside tx: puts its point, or removes it when it has no coordinates; 422 with field
+ * messages when only one coordinate is given or one is out of range. No-op for entities
+ * without a location. */
+int ent_geo_sync(Tx *tx, const Entity *e, json_t *after, Error *err);
+/* Removes the record's point (after a delete). */
+int ent_geo_remove(Tx *tx, const Entity *e, const char *key, Error *err);
+
 /* ---- listing ----------------------------------------------------------------------------- */
 
 typedef struct ListSql {

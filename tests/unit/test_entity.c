@@ -65,8 +65,14 @@ static int things_hook(Tx *tx, const Entity *e, json_t *rec, json_t *before, Err
     return 0;
 }
 
-static const Entity things = {"things",     "things",   "事物", "things",
-                              thing_fields, "division", "-id",  things_hook};
+static const Entity things = {.table = "things",
+                              .plural = "things",
+                              .label_zh = "事物",
+                              .label_en = "things",
+                              .fields = thing_fields,
+                              .division_field = "division",
+                              .default_sort = "-id",
+                              .before_write = things_hook};
 
 static const Field place_fields[] = {
     {"code", FT_TEXT, FIELD_KEY, "编码", "code", NULL, NULL, 20, 0, 0, 0, NULL},
@@ -77,8 +83,12 @@ static const Field place_fields[] = {
     {NULL, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL},
 };
 
-static const Entity places = {"places",     "places", "地点", "places",
-                              place_fields, "town",   NULL,   NULL};
+static const Entity places = {.table = "places",
+                              .plural = "places",
+                              .label_zh = "地点",
+                              .label_en = "places",
+                              .fields = place_fields,
+                              .division_field = "town"};
 
 static const Actor admin = {1, "admin", ROLE_ADMIN, "", 0};
 static const Actor county = {2, "县值班员", ROLE_DUTY_OFFICER, "620321", 0};

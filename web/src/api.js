@@ -33,6 +33,8 @@ export class ApiError extends Error {
     this.code = err.code || (status === 0 ? 'network_error' : `http_${status}`)
     this.messageEn = err.message_en || ''
     this.fields = err.fields && typeof err.fields === 'object' ? err.fields : {}
+    // Imports: every refused row with its line and reason ([{line, message, fields}]).
+    this.rows = Array.isArray(err.rows) ? err.rows : []
   }
 }
 
@@ -53,12 +55,15 @@ export function apiUrl(path, query) {
 
 /**
  * request('GET', 'divisions', { query: {page: 1} }) → parsed JSON (or null for 204).
- * Options: query, body (sent as JSON), noAuthRedirect (don't treat 401 as "logged out").
+ * Options: query, body (sent as JSON), raw + contentType (a file's text sent as is), noAuthRedirect (don't treat 401 as "logged out").
  */
 export async function request(method, path, opts = {}) {
   const headers = { Accept: 'application/json' }
   const init = { method, headers, credentials: 'same-origin' }
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {
+    headers['Content-Type'] = opts.contentType || 'text/plain; charset=utf-8'
+    init.body = opts.raw
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(opts.body)
   }
@@ -93,6 +98,8 @@ export const api = {
   patch: (path, body, opts) => request('PATCH', path, { ...opts, body }),
   put: (path, body, opts) => request('PUT', path, { ...opts, body }),
   del: (path, opts) => request('DELETE', path, opts),
+  /** POSTs a file's text as is (CSV or GeoJSON import). */
+  upload: (path, text, contentType, opts) => request('POST', path, { ...opts, raw: text, contentType }),
 }
 
 /** Starts a browser download of GET /api/v1/<path> (the cookie goes along: same origin). */

@@ -1,6 +1,8 @@
 // The left menu, in the order bureau staff expect. Each leaf is a route (router.js
 // builds the routes from this list); capabilities still being built open a
-// "建设中" placeholder page. `roles` limits an entry to those roles.
+// "建设中" placeholder page. `roles` limits an entry to those roles. A leaf with
+// `entity` is a registry page (views/RegistryView.vue) for that plural, built from the
+// server's field metadata. Groups may hold one level of sub-groups.
 export const MENU = [
   { path: '/dashboard', name: 'dashboard', title: '首页', icon: 'HomeFilled', view: 'DashboardView', affix: true },
   { path: '/map', name: 'map', title: '一张图', icon: 'MapLocation', view: 'MapView' },
@@ -26,6 +28,9 @@ export const MENU = [
     icon: 'Warning',
     children: [
       { path: '/hazards', name: 'hazards', title: '风险隐患', capability: 'C6' },
+      { path: '/enterprises', name: 'enterprises', title: '企业一企一档', view: 'RegistryView', entity: 'enterprises' },
+      { path: '/hazard-sources', name: 'hazard-sources', title: '重大危险源', view: 'RegistryView', entity: 'hazard-sources' },
+      { path: '/enterprise-people', name: 'enterprise-people', title: '企业责任人', view: 'RegistryView', entity: 'enterprise-people' },
       { path: '/inspection', name: 'inspection', title: '监管执法', capability: 'C7' },
     ],
   },
@@ -33,7 +38,28 @@ export const MENU = [
     title: '应急准备',
     icon: 'Box',
     children: [
-      { path: '/resources', name: 'resources', title: '应急资源', capability: 'C8' },
+      { path: '/teams', name: 'teams', title: '救援队伍', view: 'RegistryView', entity: 'teams' },
+      { path: '/team-members', name: 'team-members', title: '队员', view: 'RegistryView', entity: 'team_members' },
+      { path: '/experts', name: 'experts', title: '专家', view: 'RegistryView', entity: 'experts' },
+      { path: '/equipment', name: 'equipment', title: '装备', view: 'RegistryView', entity: 'equipment' },
+      { path: '/machinery', name: 'machinery', title: '重型机械', view: 'RegistryView', entity: 'machinery' },
+      { path: '/helipads', name: 'helipads', title: '直升机起降点', view: 'RegistryView', entity: 'helipads' },
+      { path: '/transport', name: 'transport', title: '运力', view: 'RegistryView', entity: 'transport' },
+      { path: '/shelters', name: 'shelters', title: '避难场所', view: 'RegistryView', entity: 'shelters' },
+      { path: '/shelter-analysis', name: 'shelter-analysis', title: '避难场所人均面积', view: 'ShelterAnalysisView' },
+      {
+        title: '应急物资',
+        children: [
+          { path: '/warehouses', name: 'warehouses', title: '物资储备库', view: 'RegistryView', entity: 'warehouses' },
+          { path: '/supply-items', name: 'supply-items', title: '物资目录', view: 'RegistryView', entity: 'supply-items' },
+          { path: '/supply-movements', name: 'supply-movements', title: '出入库台账', view: 'RegistryView', entity: 'supply-movements' },
+          { path: '/supply-stock', name: 'supply-stock', title: '库存', view: 'RegistryView', entity: 'supply-stock' },
+          { path: '/supplier-capacity', name: 'supplier-capacity', title: '产能储备', view: 'RegistryView', entity: 'supplier-capacity' },
+          { path: '/supply-standards', name: 'supply-standards', title: '人均保障标准', view: 'RegistryView', entity: 'supply-standards' },
+          { path: '/supply-expiring', name: 'supply-expiring', title: '临期预警', view: 'SupplyExpiringView' },
+          { path: '/supply-allocation', name: 'supply-allocation', title: '需求测算与调拨', view: 'SupplyAllocationView' },
+        ],
+      },
       { path: '/plans', name: 'plans', title: '预案演练', capability: 'C9' },
       { path: '/training', name: 'training', title: '培训资质', capability: 'C12' },
     ],
@@ -57,20 +83,33 @@ export const MENU = [
   },
 ]
 
-/** Every leaf entry, flattened. */
-export function menuLeaves() {
+/** Every leaf entry, flattened (groups may hold sub-groups). */
+export function menuLeaves(list = MENU) {
   const out = []
-  for (const m of MENU) {
-    if (m.children) out.push(...m.children)
+  for (const m of list) {
+    if (m.children) out.push(...menuLeaves(m.children))
     else out.push(m)
   }
   return out
 }
 
+/** The titles of the groups holding a leaf, outermost first. */
+export function menuGroupsOf(leaf, list = MENU, trail = []) {
+  for (const m of list) {
+    if (m === leaf) return trail
+    if (m.children) {
+      const r = menuGroupsOf(leaf, m.children, [...trail, m.title])
+      if (r) return r
+    }
+  }
+  return null
+}
+
 /** The menu as the given role may see it. */
-export function menuForRole(role) {
+export function menuForRole(role, list = MENU) {
   const ok = (m) => !m.roles || m.roles.includes(role)
-  return MENU.filter(ok)
-    .map((m) => (m.children ? { ...m, children: m.children.filter(ok) } : m))
+  return list
+    .filter(ok)
+    .map((m) => (m.children ? { ...m, children: menuForRole(role, m.children) } : m))
     .filter((m) => !m.children || m.children.length)
 }

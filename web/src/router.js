@@ -1,7 +1,8 @@
 // Routes: /login outside the shell; everything else inside AppLayout, built from
 // menu.js. Each page is its own lazily loaded chunk.
 import { createRouter, createWebHistory } from 'vue-router'
-import { MENU, menuLeaves } from './menu.js'
+import { defineComponent, h } from 'vue'
+import { menuLeaves, menuGroupsOf } from './menu.js'
 import { session, restoreSession } from './session.js'
 
 const views = {
@@ -11,31 +12,50 @@ const views = {
   UsersView: () => import('./views/UsersView.vue'),
   AuditView: () => import('./views/AuditView.vue'),
   PlaceholderView: () => import('./views/PlaceholderView.vue'),
+  ShelterAnalysisView: () => import('./views/ShelterAnalysisView.vue'),
+  SupplyExpiringView: () => import('./views/SupplyExpiringView.vue'),
+  SupplyAllocationView: () => import('./views/SupplyAllocationView.vue'),
+}
+
+// Registry pages share views/RegistryView.vue; each gets its own component name so that
+// <keep-alive> keeps one instance per open tab.
+function registryViewName(leaf) {
+  return 'Registry_' + leaf.entity
+}
+function registryComponent(leaf) {
+  return () =>
+    import('./views/RegistryView.vue').then((m) =>
+      defineComponent({ name: registryViewName(leaf), setup: () => () => h(m.default, { plural: leaf.entity, title: leaf.title }) }),
+    )
 }
 
 function groupOf(leaf) {
-  const g = MENU.find((m) => m.children && m.children.includes(leaf))
-  return g ? g.title : ''
+  const g = menuGroupsOf(leaf) || []
+  return g.join(' / ')
 }
 
 const shellRoutes = menuLeaves().map((leaf) => ({
   path: leaf.path.slice(1),
   name: leaf.name,
-  component: views[leaf.view || 'PlaceholderView'],
+  component: leaf.entity ? registryComponent(leaf) : views[leaf.view || 'PlaceholderView'],
   meta: {
     title: leaf.title,
     group: groupOf(leaf),
+    groups: menuGroupsOf(leaf) || [],
+    entity: leaf.entity,
     roles: leaf.roles,
     affix: !!leaf.affix,
     capability: leaf.capability,
     // Real pages stay alive while their tab is open; placeholders are cheap to rebuild.
     keepAlive: !!leaf.view,
-    viewName: leaf.view,
+    viewName: leaf.entity ? registryViewName(leaf) : leaf.view,
   },
 }))
 
 const routes = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  // 一企一码: the phone page a QR code opens (no login, no menu).
+  { path: '/m/e/:token', name: 'public-enterprise', component: () => import('./views/PublicEnterpriseView.vue'), meta: { public: true, title: '企业信息' } },
   {
     path: '/',
     component: () => import('./layout/AppLayout.vue'),

@@ -168,6 +168,7 @@ typedef struct LoginUser {
     int found;
     int64_t id;
     const char *username, *display_name, *role, *division_code, *password_hash;
+    int64_t enterprise_id; /* 0 = none */
     int active, failed_logins;
     int64_t locked_until; /* 0 = not locked */
 } LoginUser;
@@ -180,7 +181,8 @@ static int load_login_user(StoreConn *c, Arena *arena, const char *username, Log
     memset(u, 0, sizeof *u);
     if (store_query(c, arena,
                     "SELECT id, username, display_name, role, division_code, password_hash,"
-                    " active, failed_logins, locked_until FROM users WHERE username = $1",
+                    " active, failed_logins, locked_until, enterprise_id FROM users"
+                    " WHERE username = $1",
                     p, 1, &rows, err) < 0)
         return -1;
     if (rows.nrows == 0)
@@ -196,6 +198,7 @@ static int load_login_user(StoreConn *c, Arena *arena, const char *username, Log
     u->failed_logins = db_cell(&rows, 0, 7) ? atoi(db_cell(&rows, 0, 7)) : 0;
     if (db_cell(&rows, 0, 8))
         clock_parse_iso(db_cell(&rows, 0, 8), &u->locked_until);
+    u->enterprise_id = db_cell(&rows, 0, 9) ? strtoll(db_cell(&rows, 0, 9), NULL, 10) : 0;
     return 0;
 }
 
@@ -321,6 +324,8 @@ static json_t *user_json(StoreConn *c, Arena *arena, const LoginUser *u)
     json_object_set_new(j, "division_code",
                         u->division_code ? json_string(u->division_code) : json_null());
     json_object_set_new(j, "division_name", dname ? json_string(dname) : json_null());
+    json_object_set_new(j, "enterprise_id",
+                        u->enterprise_id ? json_integer(u->enterprise_id) : json_null());
     return j;
 }
 

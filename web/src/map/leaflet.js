@@ -1,7 +1,9 @@
 // Leaflet, set up for a closed network: its CSS and marker images come from the
 // bundle (never a CDN), and no tile layer is added unless the server configures one.
-import L from 'leaflet'
+import L from './leaflet-global.js'
+import 'leaflet.markercluster'
 import 'leaflet/dist/leaflet.css'
+import 'leaflet.markercluster/dist/MarkerCluster.css'
 import iconUrl from 'leaflet/dist/images/marker-icon.png'
 import iconRetinaUrl from 'leaflet/dist/images/marker-icon-2x.png'
 import shadowUrl from 'leaflet/dist/images/marker-shadow.png'
@@ -38,3 +40,7 @@ export function classColor(value, breaks) {
 }
 
 export default L
+
+// Resource layers (一张图): state colours and kind glyphs live apart from Leaflet so list
+// pages can use them without loading the map.
+export { stateColor, kindGlyph, NO_STATE_COLOR } from './leaflet-colors.js'
