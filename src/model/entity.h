@@ -54,6 +54,7 @@ enum {
     FIELD_SECRET = 1 << 8,    /* never output, never exported, never audited in clear */
     FIELD_IMMUTABLE = 1 << 9, /* may be set on create, not changed by update */
     FIELD_NOCSV = 1 << 10,    /* left out of CSV import/export */
+    FIELD_FULLTEXT = 1 << 11, /* FT_TEXT/FT_JSON indexed for Chinese full-text search (?q=) */
 };
 
 typedef struct EnumValue {

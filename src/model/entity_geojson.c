@@ -112,7 +112,7 @@ int ent_geo_remove(Tx *tx, const Entity *e, const char *key, Error *err)
 static int not_located(const Entity *e, Error *err)
 {
     return error_setf(err, 404, "not_found", "%s没有位置信息，不能以 GeoJSON 导入导出",
-                      "%s have no location: no GeoJSON import or export", e->label_zh,
+                      "%.0s%s have no location: no GeoJSON import or export", e->label_zh,
                       e->label_en ? e->label_en : e->table);
 }
 

@@ -152,6 +152,12 @@ char *ent_like_escape(Arena *arena, const char *s)
     return out;
 }
 
+/* Enterprise users see only their own enterprise's records, linked or not. */
+static int enterprise_limited(const Actor *actor)
+{
+    return actor->enterprise_id || actor->role == ROLE_ENTERPRISE;
+}
+
 int ent_scoped(const Entity *e, const Actor *actor)
 {
     if (!actor)
@@ -159,7 +165,7 @@ int ent_scoped(const Entity *e, const Actor *actor)
     const Field *div = ent_division_field(e);
     if (div && actor->jurisdiction && *actor->jurisdiction)
         return 1;
-    return ent_enterprise_field(e) && actor->enterprise_id;
+    return ent_enterprise_field(e) && enterprise_limited(actor);
 }
 
 void ent_scope_where(const Entity *e, const Actor *actor, SqlParams *p, StrBuf *sql)
@@ -174,7 +180,8 @@ void ent_scope_where(const Entity *e, const Actor *actor, SqlParams *p, StrBuf *
         strbuf_addf(sql, " AND %s LIKE $%d ESCAPE '\\'", div->name, n);
     }
     const Field *ent = ent_enterprise_field(e);
-    if (ent && actor->enterprise_id) {
+    if (ent && enterprise_limited(actor)) {
+        /* an enterprise account not yet linked to an enterprise (id 0) matches nothing */
         int n = sqlp_add(p, db_int(actor->enterprise_id));
         strbuf_addf(sql, " AND %s = $%d", ent->name, n);
     }

@@ -49,12 +49,19 @@ static void now_iso(char *out, size_t n)
     clock_format_iso(clock_now(), out, n);
 }
 
-/* Enterprise users write only their own enterprise's records. */
-static void force_enterprise(const Entity *e, const Actor *a, json_t *rec)
+/* Enterprise users write only their own enterprise's records; an enterprise account not
+ * yet linked to an enterprise writes none. */
+static int force_enterprise(const Entity *e, const Actor *a, json_t *rec, Error *err)
 {
     const Field *ent = ent_enterprise_field(e);
-    if (ent && a && a->enterprise_id)
+    if (!ent || !a)
+        return 0;
+    if (a->enterprise_id)
         json_object_set_new(rec, ent->name, json_integer(a->enterprise_id));
+    else if (a->role == ROLE_ENTERPRISE)
+        return error_set(err, 403, "enterprise_unlinked", "您的账号尚未关联企业，请联系管理员",
+                         "the account is not linked to an enterprise");
+    return 0;
 }
 
 /* Checks that every reference in rec names an existing row (422 "引用的记录不存在"). */
@@ -194,8 +201,7 @@ int ent_insert(Tx *tx, const Entity *e, json_t *rec, const WriteOpts *o, Arena *
 {
     DbRows rows;
     json_t *after = NULL, *audited = NULL;
-    force_enterprise(e, tx->actor, rec);
-    if (check_refs(tx, e, rec, o->refs_ok, err) < 0)
+    if (force_enterprise(e, tx->actor, rec, err) < 0 || check_refs(tx, e, rec, o->refs_ok, err) < 0)
         return -1;
     if (e->before_write && e->before_write(tx, e, rec, NULL, err) < 0)
         return -1;

@@ -242,3 +242,21 @@ test('GeoJSON import: a bad feature refuses the whole file, each reported by num
   assertError(await admin.post(path, '{"type": "FeatureCollection", "features": [', { contentType: 'application/geo+json' }), 422, 'import_failed')
   assertError(await admin.post(path, '{"type": "Point", "coordinates": [1, 2]}', { contentType: 'application/geo+json' }), 422, 'import_failed')
 })
+
+test('an enterprise user sees on the map only what it may read', async (t) => {
+  const ent = await as('enterprise')
+  const l = await ent.get('/api/v1/map/layers')
+  assert.equal(l.status, 200, show(l))
+  for (const x of l.json) {
+    const c = layers.find((y) => y.kind === x.kind)
+    assert.ok(x.count <= c.count, `${x.kind}: ${x.count} ≤ ${c.count}`)
+  }
+  const r = await ent.get(`/api/v1/resources/nearby?lon=${CENTRE.lon}&lat=${CENTRE.lat}&radius=200000&limit=500`)
+  assert.equal(r.status, 200, show(r))
+  assert.equal(r.json.total, l.json.reduce((n, x) => n + x.count, 0), 'total = the layers’ counts')
+  if (!r.json.items.length) return t.skip('no located records in the demo data yet')
+  for (const it of r.json.items) {
+    const rec = await ent.get(`/api/v1/${it.kind}/${encodeURIComponent(it.id)}`)
+    assert.equal(rec.status, 200, `enterprise user reads ${it.kind}/${it.id}: ${show(rec)}`)
+  }
+})

@@ -25,25 +25,48 @@ static int located(const Entity *e)
     return e->lon_field && e->lat_field;
 }
 
-/* The located entities registered with the HTTP layer, in registration order. */
-static int layers(const Entity **out, int max)
+/* True when the actor's role may list the entity (its GET /api/v1/<plural> route): the map
+ * shows no more than the registries themselves. */
+static int readable(const Entity *e, const Actor *a)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/%s", e->plural);
+    int nr = 0;
+    const Route *const *rs = http_routes(&nr);
+    for (int i = 0; i < nr; i++)
+        if (strcmp(rs[i]->method, "GET") == 0 && strcmp(rs[i]->pattern, path) == 0)
+            return (rs[i]->roles & a->role) != 0;
+    return 0;
+}
+
+/* The located entities registered with the HTTP layer that the actor may read, in
+ * registration order. */
+static int layers(const Actor *a, const Entity **out, int max)
 {
     int n = 0, ne = 0;
     const Entity *const *es = http_entities(&ne);
     for (int i = 0; i < ne && n < max; i++)
-        if (located(es[i]))
+        if (located(es[i]) && readable(es[i], a))
             out[n++] = es[i];
     return n;
 }
 
+/* The located entity of that plural (whether or not the actor may read it). */
 static const Entity *layer_by_kind(const char *kind)
 {
-    const Entity *ls[MAX_KINDS];
-    int n = layers(ls, MAX_KINDS);
-    for (int i = 0; i < n; i++)
-        if (strcmp(ls[i]->plural, kind) == 0)
-            return ls[i];
+    int ne = 0;
+    const Entity *const *es = http_entities(&ne);
+    for (int i = 0; i < ne; i++)
+        if (located(es[i]) && strcmp(es[i]->plural, kind) == 0)
+            return es[i];
     return NULL;
+}
+
+static int layer_forbidden(Error *err, const Entity *e)
+{
+    return error_setf(err, 403, "forbidden", "无权查看“%s”图层",
+                      "%.0syou may not view the %s layer", e->label_zh ? e->label_zh : e->plural,
+                      e->plural);
 }
 
 static const Field *state_field(const Entity *e)
@@ -86,21 +109,34 @@ static int layer_count(StoreConn *c, Arena *arena, const Entity *e, const Actor 
     return store_query_int(c, sql, p, 3, out, err) < 0 ? -1 : 0;
 }
 
-/* Drops the hits of enterprise-scoped entities that the actor may not see. */
-static int visible(StoreConn *c, const Entity *e, const Actor *a, const char *key, Error *err)
+/* Whether the actor sees the record: always, unless the entity is enterprise-scoped; then
+ * the keys of the actor's enterprise's records are read once per request into *seen (a JSON
+ * object: table -> {key: true}) and looked up. Returns 1, 0 or -1. */
+static int visible(StoreConn *c, Arena *arena, const Entity *e, const Actor *a, const char *key,
+                   json_t *seen, Error *err)
 {
     if (!enterprise_scoped(e, a))
         return 1;
-    json_t *rec = NULL;
-    Error e2 = ERROR_INIT;
-    int rc = entity_get(c, e, a, key, &rec, &e2);
-    json_decref(rec);
-    if (rc < 0 && e2.status != 404) {
-        *err = e2;
-        return -1;
+    json_t *keys = json_object_get(seen, e->table);
+    if (!keys) {
+        const char *sql =
+            arena_printf(arena, "SELECT CAST(%s AS TEXT) FROM %s WHERE enterprise_id = $1",
+                         entity_key_name(e), e->table);
+        DbValue p[] = {db_int(a->enterprise_id)};
+        Arena tmp = ARENA_INIT;
+        DbRows rows;
+        if (store_query(c, &tmp, sql, p, 1, &rows, err) < 0) {
+            arena_free(&tmp);
+            return -1;
+        }
+        keys = json_object();
+        for (int i = 0; i < rows.nrows; i++)
+            if (db_cell(&rows, i, 0))
+                json_object_set_new(keys, db_cell(&rows, i, 0), json_true());
+        json_object_set_new(seen, e->table, keys);
+        arena_free(&tmp);
     }
-    error_clear(&e2);
-    return rc == 0;
+    return json_object_get(keys, key) != NULL;
 }
 
 static json_t *key_json(const Entity *e, const char *key)
@@ -117,7 +153,7 @@ static json_t *nullable(const char *s)
 static int handle_layers(Req *req, Resp *resp, Error *err)
 {
     const Entity *ls[MAX_KINDS];
-    int n = layers(ls, MAX_KINDS);
+    int n = layers(req->actor, ls, MAX_KINDS);
     json_t *out = json_array();
     StoreConn *c = store_acquire(req->store);
     int rc = 0;
@@ -245,6 +281,8 @@ static int handle_layer(Req *req, Resp *resp, Error *err)
                    kind);
         return -1;
     }
+    if (!readable(e, req->actor))
+        return layer_forbidden(err, e);
     double box[4] = {-180, -90, 180, 90};
     const char *bbox = req_query(req, "bbox");
     int limit;
@@ -253,16 +291,23 @@ static int handle_layer(Req *req, Resp *resp, Error *err)
         return -1;
     GeoHit *hits;
     int n, truncated;
+    int scoped = enterprise_scoped(e, req->actor); /* filtered here: every point, then the cap */
+    json_t *seen = json_object();
     StoreConn *c = store_acquire(req->store);
-    int rc = geo_bbox(c, req->arena, e->table, box[0], box[1], box[2], box[3],
-                      req->actor->jurisdiction, limit, &hits, &n, &truncated, err);
+    int rc =
+        geo_bbox(c, req->arena, e->table, box[0], box[1], box[2], box[3], req->actor->jurisdiction,
+                 scoped ? 1 << 30 : limit, &hits, &n, &truncated, err);
     json_t *features = json_array();
     for (int i = 0; rc == 0 && i < n; i++) {
-        int v = visible(c, e, req->actor, hits[i].key, err);
+        int v = visible(c, req->arena, e, req->actor, hits[i].key, seen, err);
         if (v < 0)
             rc = -1;
         if (v <= 0)
             continue;
+        if ((int)json_array_size(features) >= limit) {
+            truncated = 1;
+            break;
+        }
         json_t *props = json_pack(
             "{s:o, s:s, s:o, s:o, s:o}", "id", key_json(e, hits[i].key), "kind", e->plural, "title",
             nullable(hits[i].title ? hits[i].title : hits[i].key), "state", nullable(hits[i].state),
@@ -273,6 +318,7 @@ static int handle_layer(Req *req, Resp *resp, Error *err)
                                                   hits[i].lon, hits[i].lat, "properties", props));
     }
     store_release(req->store, c);
+    json_decref(seen);
     if (rc < 0) {
         json_decref(features);
         return -1;
@@ -313,7 +359,7 @@ static int kinds_param(Req *req, const Entity **es, int *n, Error *err)
 {
     const char *s = req_query(req, "kinds");
     if (!s || !*s) {
-        *n = layers(es, MAX_KINDS);
+        *n = layers(req->actor, es, MAX_KINDS);
         return 0;
     }
     *n = 0;
@@ -329,6 +375,8 @@ static int kinds_param(Req *req, const Entity **es, int *n, Error *err)
         const Entity *e = layer_by_kind(tok);
         if (!e)
             return unknown_kind(err, "kinds", tok);
+        if (!readable(e, req->actor))
+            return layer_forbidden(err, e);
         int dup = 0;
         for (int i = 0; i < *n; i++)
             dup |= es[i] == e;
@@ -374,22 +422,23 @@ static int handle_nearby(Req *req, Resp *resp, Error *err)
         }
         GeoHit *hits;
         int n;
+        json_t *seen = json_object();
         StoreConn *c = store_acquire(req->store);
         /* enterprise-scoped kinds are filtered after the query: ask for every hit then */
         int rc = geo_nearby(c, req->arena, lon, lat, radius, tables, nes, req->actor->jurisdiction,
                             scoped ? 1 << 30 : limit, &hits, &n, &total, err);
-        int shown = 0, seen = 0;
+        int shown = 0, nseen = 0;
         for (int i = 0; rc == 0 && i < n; i++) {
             const Entity *e = NULL;
             for (int k = 0; k < nes; k++)
                 if (strcmp(es[k]->table, hits[i].entity) == 0)
                     e = es[k];
-            int v = e ? visible(c, e, req->actor, hits[i].key, err) : 0;
+            int v = e ? visible(c, req->arena, e, req->actor, hits[i].key, seen, err) : 0;
             if (v < 0)
                 rc = -1;
             if (v <= 0)
                 continue;
-            seen++;
+            nseen++;
             if (shown >= limit)
                 continue;
             shown++;
@@ -403,8 +452,9 @@ static int handle_nearby(Req *req, Resp *resp, Error *err)
                                  "division_code", nullable(hits[i].division_code)));
         }
         if (scoped) /* every hit was checked: the total is what the actor may see */
-            total = seen;
+            total = nseen;
         store_release(req->store, c);
+        json_decref(seen);
         if (rc < 0) {
             json_decref(items);
             return -1;

@@ -8,7 +8,9 @@
  *
  * Routes (all ROLE_ANY, SCOPE_JURISDICTION: only points whose division code lies inside the
  * actor's jurisdiction; an enterprise user sees of an entity with an enterprise_id field only
- * its own enterprise's records, as in the entity engine):
+ * its own enterprise's records, as in the entity engine; a layer exists for an actor only when
+ * the actor's role may list the entity (its GET /api/v1/<plural> route) — naming another
+ * layer is 403 forbidden):
  *   GET /api/v1/map/layers
  *       → [{"kind": plural, "table", "label_zh", "label_en", "count", "state_field",
  *           "states": [{"value", "label"}]}]
