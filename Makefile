@@ -87,6 +87,9 @@ fuzz:
 	@mkdir -p build/fuzz/corpus_csv
 	build/fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
 		build/fuzz/corpus_csv tests/fuzz/corpus_csv
+	@mkdir -p build/fuzz/corpus_cjk
+	build/fuzz/fuzz_cjk -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		build/fuzz/corpus_cjk tests/fuzz/corpus_cjk
 
 test: deps
 	$(MAKE) all build/yingji-san web

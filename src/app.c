@@ -2,16 +2,24 @@
 #include "core/log.h"
 #include "flow/audit.h"
 #include "geo/spatial.h"
+#include "search/search.h"
 #include "modules/accounts/accounts.h"
 #include "modules/divisions/divisions.h"
+#include "modules/duty/duty.h"
 #include "modules/supplies/supplies.h"
+#include "modules/tips/tips.h"
 #include "modules/enterprises/enterprises.h"
+#include "modules/incidents/incidents.h"
 #include "modules/map/map.h"
+#include "modules/search/search.h"
 #include "modules/resources/resources.h"
+#include "modules/plans/plans.h"
+#include "modules/cases/cases.h"
 
 static const Module *const modules[] = {
-    &divisions_module, &accounts_module,    &supplies_module,
-    &resources_module, &enterprises_module, &map_module,
+    &divisions_module, &accounts_module,    &supplies_module,  &resources_module,
+    &duty_module,      &tips_module,        &incidents_module, &plans_module,
+    &cases_module,     &enterprises_module, &map_module,       &search_module,
 };
 static const int nmodules = (int)(sizeof modules / sizeof modules[0]);
 
@@ -26,7 +34,8 @@ Store *app_open(const char *db_url, int pool_size, Error *err)
     Store *store = store_open(db_url, pool_size, err);
     if (!store)
         return NULL;
-    if (flow_migrate(store, err) < 0 || geo_migrate(store, err) < 0)
+    if (flow_migrate(store, err) < 0 || geo_migrate(store, err) < 0 ||
+        search_migrate(store, err) < 0)
         goto fail;
     for (int i = 0; i < nmodules; i++)
         if (modules[i]->migrate && modules[i]->migrate(store, err) < 0)

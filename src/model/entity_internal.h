@@ -132,9 +132,22 @@ int ent_geo_sync(Tx *tx, const Entity *e, json_t *after, Error *err);
 /* Removes the record's point (after a delete). */
 int ent_geo_remove(Tx *tx, const Entity *e, const char *key, Error *err);
 
+/* ---- full-text search (entity_search.c) --------------------------------------------------- */
+
+/* True when the entity has FIELD_FULLTEXT fields (its records are in the search index). */
+int ent_fulltext(const Entity *e);
+/* Keeps the record's search document in step with the stored record `after` (output JSON of
+ * the row) inside tx; before (may be NULL) is the record before an update: when nothing the
+ * document holds changed, nothing is written. No-op for entities without full-text fields. */
+int ent_search_sync(Tx *tx, const Entity *e, json_t *before, json_t *after, Error *err);
+/* Removes the record's search document (after a delete). */
+int ent_search_remove(Tx *tx, const Entity *e, const char *key, Error *err);
+
 /* ---- listing ----------------------------------------------------------------------------- */
 
 typedef struct ListSql {
+    StrBuf from;  /* " FROM <table>[ JOIN <matching search documents> fts ON …]" */
+    int ranked;   /* q answered by the search index: fts.fts_rank orders when no sort is given */
     StrBuf where; /* " WHERE 1=1 AND …" */
     StrBuf order; /* " ORDER BY …" */
     SqlParams params;

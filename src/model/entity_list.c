@@ -1,11 +1,14 @@
 /* model/entity_list — list with q, filters, sort and paging, always inside the actor's
- * jurisdiction; the WHERE/ORDER BY it builds is shared with the CSV export.
+ * jurisdiction; the FROM/WHERE/ORDER BY it builds is shared with the CSV and GeoJSON exports.
+ * An entity with FIELD_FULLTEXT fields answers q from the search index (search/search.h):
+ * the matching documents are joined and, without an explicit sort, order the rows by rank.
  *
  * The SQL is the same on both backends except for case-insensitive matching (SQLite's LIKE
  * ignores ASCII case; PostgreSQL needs ILIKE). NULLs sort last ascending and first
  * descending on both, made explicit with "(col IS NULL)" because the defaults differ. */
 #include "model/entity_internal.h"
 #include "core/clock.h"
+#include "search/search.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -21,7 +24,18 @@ static int is_paging_param(const char *name)
 
 /* ---- q ----------------------------------------------------------------------------------- */
 
-static void add_search(const Entity *e, const char *raw, Dialect d, ListSql *ls)
+/* The fields q matches by substring: FIELD_SEARCH ones, without the full-text fields of an
+ * entity whose q the search index answers. */
+static int substring_field(const Field *f, int fulltext)
+{
+    return (f->flags & FIELD_SEARCH) && !(f->flags & FIELD_SECRET) &&
+           !(fulltext && (f->flags & FIELD_FULLTEXT));
+}
+
+/* " AND (…)": q as a substring of the search fields; or_fts: a record whose search document
+ * matched (the LEFT JOINed fts) qualifies too. */
+static void add_search(const Entity *e, const char *raw, Dialect d, ListSql *ls, int fulltext,
+                       int or_fts)
 {
     Arena *a = ls->params.arena;
     const char *q = raw;
@@ -35,17 +49,19 @@ static void add_search(const Entity *e, const char *raw, Dialect d, ListSql *ls)
     q = arena_strndup(a, q, n);
     int any = 0;
     for (const Field *f = e->fields; f->name; f++)
-        if ((f->flags & FIELD_SEARCH) && !(f->flags & FIELD_SECRET))
-            any = 1;
-    if (!any)
+        any |= substring_field(f, fulltext);
+    if (!any) {
+        if (or_fts)
+            strbuf_adds(&ls->where, " AND fts.fts_key IS NOT NULL");
         return;
+    }
     char *pattern = arena_printf(a, "%%%s%%", ent_like_escape(a, q));
     int np = sqlp_add(&ls->params, db_text(pattern));
     const char *like = d == DIALECT_POSTGRES ? "ILIKE" : "LIKE";
-    strbuf_adds(&ls->where, " AND (");
+    strbuf_adds(&ls->where, or_fts ? " AND (fts.fts_key IS NOT NULL OR " : " AND (");
     int first = 1;
     for (const Field *f = e->fields; f->name; f++) {
-        if (!(f->flags & FIELD_SEARCH) || (f->flags & FIELD_SECRET))
+        if (!substring_field(f, fulltext))
             continue;
         strbuf_addf(&ls->where, "%s", first ? "" : " OR ");
         if (ent_is_text_type(f->type))
@@ -55,6 +71,46 @@ static void add_search(const Entity *e, const char *raw, Dialect d, ListSql *ls)
         first = 0;
     }
     strbuf_adds(&ls->where, ")");
+}
+
+/* q of an entity with full-text fields: the records whose search document matches, joined
+ * with their rank (search/search.h); its other search fields (codes, numbers) still match by
+ * substring, ranked after the documents. A q with nothing searchable in it matches only by
+ * those substrings (nothing when there are none). */
+static int add_fulltext(const Entity *e, const char *q, Dialect d, ListSql *ls, Error *err)
+{
+    const char *t = q;
+    while (t && isspace((unsigned char)*t))
+        t++;
+    if (!t || !*t)
+        return 0;
+    SearchQuery sq;
+    if (search_parse(ls->params.arena, t, &sq, err) < 0)
+        return -1;
+    int extra = 0;
+    for (const Field *f = e->fields; f->name; f++)
+        extra |= substring_field(f, 1);
+    if (sq.nterms == 0) {
+        if (extra)
+            add_search(e, t, d, ls, 1, 0);
+        else
+            strbuf_adds(&ls->where, " AND 1 = 0");
+        return 0;
+    }
+    int pq = sqlp_add(&ls->params, db_text(search_match_text(&sq, d)));
+    int pe = sqlp_add(&ls->params, db_text(e->table));
+    strbuf_adds(&ls->from, extra ? " LEFT JOIN " : " JOIN ");
+    search_subquery_sql(d, pq, pe, &ls->from);
+    const char *key = entity_key_name(e);
+    if (entity_key_is_int(e))
+        strbuf_addf(&ls->from, " fts ON %s.%s = CAST(fts.fts_key AS %s)", e->table, key,
+                    d == DIALECT_SQLITE ? "INTEGER" : "BIGINT");
+    else
+        strbuf_addf(&ls->from, " fts ON %s.%s = fts.fts_key", e->table, key);
+    if (extra)
+        add_search(e, t, d, ls, 1, 1);
+    ls->ranked = 1;
+    return 0;
 }
 
 /* ---- filters ----------------------------------------------------------------------------- */
@@ -190,6 +246,11 @@ static int sortable(const Entity *e, const char *name, int *nullable)
 static int add_sort(const Entity *e, const char *sort, ListSql *ls, Error *err)
 {
     int from_client = sort && *sort;
+    if (!from_client && ls->ranked) { /* best matches first */
+        strbuf_addf(&ls->order, " ORDER BY (fts.fts_rank IS NULL), fts.fts_rank DESC, %s.%s",
+                    e->table, entity_key_name(e));
+        return 0;
+    }
     const char *s = from_client ? sort : e->default_sort ? e->default_sort : entity_key_name(e);
     int desc = s[0] == '-';
     const char *name = s + (desc || s[0] == '+');
@@ -217,10 +278,15 @@ int ent_list_sql(const Entity *e, const Actor *actor, const ListQuery *lq, Diale
 {
     memset(out, 0, sizeof *out);
     sqlp_init(&out->params, arena);
+    strbuf_addf(&out->from, " FROM %s", e->table);
     strbuf_adds(&out->where, " WHERE 1=1");
     ent_scope_where(e, actor, &out->params, &out->where);
-    add_search(e, lq->q, d, out);
-    if (add_filters(e, lq, out, err) < 0 || add_sort(e, lq->sort, out, err) < 0) {
+    int rc = 0;
+    if (ent_fulltext(e))
+        rc = add_fulltext(e, lq->q, d, out, err);
+    else
+        add_search(e, lq->q, d, out, 0, 0);
+    if (rc < 0 || add_filters(e, lq, out, err) < 0 || add_sort(e, lq->sort, out, err) < 0) {
         ent_list_sql_free(out);
         return -1;
     }
@@ -229,6 +295,7 @@ int ent_list_sql(const Entity *e, const Actor *actor, const ListQuery *lq, Diale
 
 void ent_list_sql_free(ListSql *ls)
 {
+    strbuf_free(&ls->from);
     strbuf_free(&ls->where);
     strbuf_free(&ls->order);
 }
@@ -251,7 +318,7 @@ static int paging(const ListQuery *lq, int *page, int *size, Error *err)
 static int count_rows(StoreConn *c, const Entity *e, ListSql *ls, int64_t *total, Error *err)
 {
     StrBuf sql = STRBUF_INIT;
-    strbuf_addf(&sql, "SELECT COUNT(*) FROM %s%s", e->table, strbuf_cstr(&ls->where));
+    strbuf_addf(&sql, "SELECT COUNT(*)%s%s", strbuf_cstr(&ls->from), strbuf_cstr(&ls->where));
     int rc = store_query_int(c, strbuf_cstr(&sql), ls->params.v, ls->params.n, total, err);
     strbuf_free(&sql);
     if (rc == 1)
@@ -266,7 +333,7 @@ int ent_list_page(StoreConn *c, Arena *arena, const Entity *e, ListSql *ls, int6
     int nl = sqlp_add(&p, db_int(limit));
     int no = sqlp_add(&p, db_int(offset));
     StrBuf sql = STRBUF_INIT;
-    strbuf_addf(&sql, "SELECT * FROM %s%s%s LIMIT $%d OFFSET $%d", e->table,
+    strbuf_addf(&sql, "SELECT %s.*%s%s%s LIMIT $%d OFFSET $%d", e->table, strbuf_cstr(&ls->from),
                 strbuf_cstr(&ls->where), strbuf_cstr(&ls->order), nl, no);
     int rc = store_query(c, arena, strbuf_cstr(&sql), p.v, p.n, rows, err);
     strbuf_free(&sql);

@@ -210,7 +210,7 @@ int ent_insert(Tx *tx, const Entity *e, json_t *rec, const WriteOpts *o, Arena *
     if (insert_row(tx, e, rec, scratch, &rows, err) < 0)
         return -1;
     after = ent_row_json(e, &rows, 0, SECRETS_OMIT);
-    if (ent_geo_sync(tx, e, after, err) < 0) {
+    if (ent_geo_sync(tx, e, after, err) < 0 || ent_search_sync(tx, e, NULL, after, err) < 0) {
         json_decref(after);
         return -1;
     }
@@ -315,6 +315,8 @@ static int finish_update(Tx *tx, const Entity *e, const DbRows *before_rows, con
     json_t *a_after = audit_json(e, rows, after), *a_before = audit_json(e, before_rows, before);
     const char *key = ent_row_key(e, rows, 0);
     int rc = ent_geo_sync(tx, e, after, err);
+    if (rc == 0)
+        rc = ent_search_sync(tx, e, before, after, err);
     if (rc == 0)
         rc = audit(tx, scratch, "update", e, key, a_before, a_after, err);
     if (rc == 0 && o->events) {
@@ -446,6 +448,8 @@ int entity_delete(Tx *tx, const Entity *e, const char *key, Error *err)
     audited = audit_json(e, &rows, before);
     const char *stored_key = ent_row_key(e, &rows, 0);
     rc = ent_geo_remove(tx, e, stored_key, err);
+    if (rc == 0)
+        rc = ent_search_remove(tx, e, stored_key, err);
     if (rc == 0)
         rc = audit(tx, &scratch, "delete", e, stored_key, audited, NULL, err);
     if (rc == 0)

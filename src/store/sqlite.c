@@ -1,5 +1,8 @@
 /* store/sqlite — the embedded backend: one sqlite3 handle per pooled connection, WAL mode,
- * foreign keys on, synchronous=FULL so a committed transaction survives power loss. */
+ * foreign keys on, synchronous=FULL so a committed transaction survives power loss. Every
+ * connection gets the project's FTS5 tokenizer "cjk" (search/cjk_fts5.h, a leaf that
+ * depends only on SQLite) before any statement can touch the full-text index. */
+#include "search/cjk_fts5.h"
 #include "store/backend.h"
 
 #include <sqlite3.h>
@@ -32,6 +35,13 @@ static void *sq_connect(const char *path, Error *err)
         error_set(err, 500, "db_open_failed", "数据库初始化失败", "SQLite setup failed: %s",
                   msg ? msg : "?");
         sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (cjk_fts5_register(db) != SQLITE_OK) {
+        error_set(err, 500, "db_open_failed", "数据库初始化失败",
+                  "SQLite setup failed: cannot register the FTS5 tokenizer 'cjk' (%s)",
+                  sqlite3_errmsg(db));
         sqlite3_close(db);
         return NULL;
     }
@@ -106,8 +116,8 @@ static int sq_exec(void *native, const char *sql, const DbValue *params, int npa
     return out;
 }
 
-static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *params,
-                    int nparams, DbRows *out, Error *err)
+static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *params, int nparams,
+                    DbRows *out, Error *err)
 {
     sqlite3 *db = native;
     memset(out, 0, sizeof *out);

@@ -126,6 +126,7 @@ async function probe(op, u) {
   }
   // routes whose query parameters are required get a valid query (a point in the demo county)
   if (path === '/api/v1/resources/nearby') path += '?lon=102.3&lat=38.4'
+  if (path === '/api/v1/search') path += '?q=%E9%A2%84%E6%A1%88' // q=预案: a blank q is 422
   if (op.method === 'GET') return [path, {}, hasId ? [200] : [200, 404]]
   if (op.method === 'DELETE') return [path, {}, [404]]
   if (path.endsWith('/import.csv')) return [path, { body: '__matrix_probe__\nx\n', contentType: 'text/csv' }, [400, 422]]
