@@ -9,7 +9,10 @@
 // layer), a marker's popup → 查看详情 → the record drawer, 周边资源 lists resources nearest
 // first; a registry page (救援队伍) lists rows and opens a record; an enterprise's record shows
 // its QR code (一企一码) and its phone page /m/e/:token opens without the session; nothing is
-// fetched from outside this machine and the console shows no error.
+// fetched from outside this machine and the console shows no error. 接警处警 lists the demo
+// incidents and its intake form picks a place on the map; 值班值守 shows who is on duty; one
+// incident's 指挥调度 page open in two browser profiles: a 核实 posted from the first shows
+// on the second's timeline within 5 s, without a reload.
 //
 // The map-layer and registry steps skip (with the reason) only when the server answers
 // 404 for GET /api/v1/map/layers, /api/v1/resources/nearby, /api/v1/teams or
@@ -154,11 +157,11 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
   })
 
   await t.test('a capability still being built opens its 建设中 page', async () => {
-    await page.goto(BASE_URL + '/duty') // also checks the server's SPA fallback and session restore
+    await page.goto(BASE_URL + '/monitoring') // also checks the server's SPA fallback and session restore
     const ph = page.locator('[data-test=placeholder]')
     await ph.waitFor()
     const text = await ph.innerText()
-    assert.match(text, /值班值守/)
+    assert.match(text, /监测预警/)
     assert.match(text, /建设中/)
   })
 
@@ -311,6 +314,168 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
     await p2.screenshot({ path: path.join(OUT, 'enterprise-phone.png') })
     await p2.close()
     await page.keyboard.press('Escape')
+  })
+
+  await t.test('接警处警 lists the demo incidents; the intake form', async (st) => {
+    if ((await statusOf('/api/v1/incidents?page_size=1')) === 404) {
+      st.skip('the server has no GET /api/v1/incidents yet (404): 接警处警 check skipped')
+      return
+    }
+    await page.goto(BASE_URL + '/incidents')
+    const table = page.locator('[data-test=incidents-table]')
+    await table.locator('.el-table__body .el-table__row').first().waitFor()
+    const rows = await table.locator('.el-table__body .el-table__row').count()
+    assert.ok(rows > 0, `incidents listed: ${rows}`)
+    assert.ok((await table.locator('[data-test=incident-grade]').count()) > 0, 'grade tags shown')
+    await page.locator('[data-test=incident-intake]').click()
+    const dlg = page.locator('[data-test=intake-dialog]')
+    await dlg.locator('[data-test=intake-map]').waitFor()
+    await page.locator('input[data-test=intake-title], [data-test=intake-title] input').fill('测试：山洪冲毁便道')
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=intake-map] .leaflet-overlay-pane path').length > 0, null, { timeout: 15000 }).catch(() => {})
+    await page.waitForTimeout(600)
+    const map = dlg.locator('[data-test=intake-map]')
+    const box = await map.boundingBox()
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+    await page.waitForFunction(() => /\d+\.\d+, \d+\.\d+/.test(document.querySelector('[data-test=intake-lonlat]').textContent))
+    // Event type from the GB/T 35561 tree: 自然灾害 → 水旱灾害 (a category may be picked).
+    await dlg.locator('.intake-type').click()
+    await page.locator('.el-cascader-node', { hasText: '自然灾害' }).first().click()
+    const node = page.locator('.el-cascader-node', { hasText: '水旱灾害' }).first()
+    await node.waitFor()
+    await node.locator('.el-radio').click()
+    await page.keyboard.press('Escape')
+    await dlg.locator('.intake-deaths input').fill('3')
+    await dlg.locator('.intake-deaths input').blur()
+    await page.screenshot({ path: path.join(OUT, 'intake.png') })
+    await dlg.locator('[data-test=intake-save]').click()
+    await dlg.locator('[data-test=intake-result]').waitFor()
+    assert.equal((await dlg.locator('[data-test=intake-grade]').innerText()).trim(), '较大', '3 deaths: 较大')
+    assert.match(await dlg.locator('[data-test=intake-level]').innerText(), /III级/)
+    await dlg.locator('[data-test=intake-open-command]').click()
+    await page.waitForURL(/\/command\/\d+/)
+    await page.locator('[data-test=command-title]', { hasText: '测试：山洪冲毁便道' }).waitFor()
+  })
+
+  await t.test('值班值守 shows who is on duty now', async (st) => {
+    if ((await statusOf('/api/v1/duty/now')) === 404) {
+      st.skip('the server has no GET /api/v1/duty/now yet (404): 值班值守 check skipped')
+      return
+    }
+    await page.goto(BASE_URL + '/duty')
+    await page.locator('[data-test=duty-now-card]').first().waitFor()
+    await page.locator('[data-test=duty-rosters] .el-table__body').waitFor()
+    await page.waitForTimeout(400)
+    await page.screenshot({ path: path.join(OUT, 'duty.png') })
+  })
+
+  await t.test('指挥调度 updates live in a second browser without reload', async (st) => {
+    if ((await statusOf('/api/v1/incidents?page_size=1')) === 404) {
+      st.skip('the server has no GET /api/v1/incidents yet (404): command page check skipped')
+      return
+    }
+    // An incident whose first workflow step (核实) is open.
+    const target = await page.evaluate(async () => {
+      const r = await (await fetch('/api/v1/incidents?status=reported&sort=-id&page_size=50', { credentials: 'same-origin' })).json()
+      return (r.items || [])[0] || null
+    })
+    if (!target) {
+      st.skip('no incident in state reported: command page check skipped')
+      return
+    }
+    // Page A: this browser. Page B: another browser profile, logged in through the form.
+    await page.goto(BASE_URL + '/command/' + target.id)
+    await page.locator('[data-test=command-title]').waitFor()
+    const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'yingji-e2e-b-'))
+    const ctxB = await chromium.launchPersistentContext(dirB, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      viewport: { width: 1440, height: 900 },
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    })
+    try {
+      await ctxB.route('**/*', (route) => {
+        const url = route.request().url()
+        if (isLocal(url)) return route.continue()
+        offsite.push(url)
+        return route.abort('blockedbyclient')
+      })
+      const pb = ctxB.pages()[0] || (await ctxB.newPage())
+      pb.setDefaultTimeout(20000)
+      pb.on('console', (msg) => {
+        if (msg.type() === 'error' && !expectedConsoleError(msg)) consoleErrors.push(`page B: ${msg.text()} @ ${(msg.location() || {}).url || ''}`)
+      })
+      pb.on('pageerror', (e) => consoleErrors.push('page B: pageerror: ' + e.message))
+      await pb.goto(BASE_URL + '/command/' + target.id)
+      await pb.waitForURL(/\/login/)
+      await pb.locator('input[data-test=login-username], [data-test=login-username] input').fill(USER)
+      await pb.locator('input[data-test=login-password], [data-test=login-password] input').fill(PASSWORD)
+      await pb.locator('[data-test=login-submit]').click()
+      await pb.waitForURL(/\/command\//)
+      await pb.locator('[data-test=command-title]').waitFor()
+      await pb.locator('[data-test=timeline-item]').first().waitFor()
+      const before = await pb.locator('[data-test=timeline-item]').count()
+      const ids = await pb.locator('[data-test=timeline-item]').evaluateAll((els) => els.map((e) => Number(e.dataset.id)))
+      const maxBefore = Math.max(...ids)
+      await pb.waitForTimeout(500) // the event stream is open
+      // Page A adds a timeline entry through the API (核实), with the session's CSRF token.
+      const status = await page.evaluate(async (id) => {
+        const me = await (await fetch('/api/v1/auth/me', { credentials: 'same-origin' })).json()
+        const r = await fetch(`/api/v1/incidents/${id}/verify`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+          body: '{}',
+        })
+        return r.status
+      }, target.id)
+      assert.equal(status, 200, 'POST /incidents/:id/verify')
+      const t0 = Date.now()
+      await pb.waitForFunction(
+        (max) => [...document.querySelectorAll('[data-test=timeline-item]')].some((e) => Number(e.dataset.id) > max),
+        maxBefore,
+        { timeout: 5000 },
+      )
+      console.log(`# page B showed the new timeline item after ${Date.now() - t0} ms`)
+      assert.ok((await pb.locator('[data-test=timeline-item]').count()) > before, 'page B has more timeline items')
+      // Newest first: the new row is on top.
+      assert.ok(Number(await pb.locator('[data-test=timeline-item]').first().getAttribute('data-id')) > maxBefore, 'newest first')
+      await pb.waitForFunction(() => /已核实/.test(document.querySelector('[data-test=command-status]').textContent), null, { timeout: 5000 })
+      await pb.waitForTimeout(400)
+      await pb.screenshot({ path: path.join(OUT, 'command.png') })
+    } finally {
+      await ctxB.close()
+      fs.rmSync(dirB, { recursive: true, force: true })
+    }
+  })
+
+  await t.test('举报受理, 预案管理, 案例库 list rows; the top bar searches everything', async (st) => {
+    for (const [plural, pathName] of [['tips', '/tips'], ['plans', '/plans'], ['cases', '/cases']]) {
+      if ((await statusOf(`/api/v1/${plural}?page_size=1`)) === 404) {
+        console.log(`# ${plural}: no server route (404), skipped`)
+        continue
+      }
+      await page.goto(BASE_URL + pathName)
+      const rows = page.locator(`[data-test=registry-page][data-plural=${plural}] [data-test=registry-table] .el-table__body .el-table__row`)
+      await rows.first().waitFor()
+      assert.ok((await rows.count()) > 0, `${plural} listed`)
+    }
+    if ((await statusOf('/api/v1/plans?page_size=1')) !== 404) {
+      await page.goto(BASE_URL + '/plans')
+      await page.locator('[data-test=plan-filing]:visible').first().click()
+      await page.locator('[data-test=workflow-dialog] .el-descriptions').waitFor()
+      await page.keyboard.press('Escape')
+    }
+    if ((await statusOf('/api/v1/search?q=%E9%A2%84%E6%A1%88')) === 404) {
+      st.skip('the server has no GET /api/v1/search yet (404): search check skipped')
+      return
+    }
+    const box = page.locator('input[data-test=top-search], [data-test=top-search] input')
+    await box.fill('预案')
+    await box.press('Enter')
+    await page.waitForURL(/\/search\?q=/)
+    await page.locator('[data-test=search-hit]').first().waitFor()
   })
 
   await t.test('nothing left the machine, no console error', async () => {

@@ -15,6 +15,12 @@ const views = {
   ShelterAnalysisView: () => import('./views/ShelterAnalysisView.vue'),
   SupplyExpiringView: () => import('./views/SupplyExpiringView.vue'),
   SupplyAllocationView: () => import('./views/SupplyAllocationView.vue'),
+  DutyView: () => import('./views/DutyView.vue'),
+  IncidentsView: () => import('./views/IncidentsView.vue'),
+  CommandView: () => import('./views/CommandView.vue'),
+  TipsView: () => import('./views/TipsView.vue'),
+  PlansView: () => import('./views/PlansView.vue'),
+  SearchView: () => import('./views/SearchView.vue'),
 }
 
 // Registry pages share views/RegistryView.vue; each gets its own component name so that
@@ -62,6 +68,9 @@ const routes = [
     redirect: '/dashboard',
     children: [
       ...shellRoutes,
+      // Pages outside the menu: one incident's command page, global search results.
+      { path: 'command/:id', name: 'command-detail', component: views.CommandView, meta: { title: '指挥调度', group: '值守指挥', groups: ['值守指挥'], keepAlive: false, viewName: 'CommandView' } },
+      { path: 'search', name: 'search', component: views.SearchView, meta: { title: '全文搜索', keepAlive: false, viewName: 'SearchView' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权限' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
     ],
