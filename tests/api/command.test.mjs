@@ -193,6 +193,14 @@ test('scenario: intake → plan activation → instructions → dispatch → fie
     assert.ok(n, JSON.stringify(mine))
     assert.equal(n.read_at, null)
     assert.ok(mine.unread >= 1)
+    // the outbox's in-app channel marks it delivered (at least once, by the dispatcher thread)
+    let delivered = n.delivered_at
+    for (let i = 0; i < 40 && !delivered; i++) {
+      await sleep(250)
+      const again = ok(await team.get('/api/v1/notifications/mine'), 200)
+      delivered = again.items.find((x) => x.id === n.id).delivered_at
+    }
+    assert.ok(delivered, 'the notification was delivered through the outbox')
     assertError(await info.post(`/api/v1/notifications/${n.id}/read`, {}), 404, 'not_found')
     assertError(await team.post(`/api/v1/notifications/${n.id}/read`, { x: 1 }), 422)
     const read = ok(await team.post(`/api/v1/notifications/${n.id}/read`, {}), 200)
@@ -208,7 +216,12 @@ test('scenario: intake → plan activation → instructions → dispatch → fie
     assert.equal(ws.instructions.length, 2)
     assert.equal(ws.dispatches.length, 2)
     assert.equal(ws.field_reports.length, 2)
-    assert.equal(ws.notifications.length, 2)
+    // the two sent above, plus the escalation's notifications to the level above once the
+    // outbox has delivered it (timing depends on the dispatcher thread)
+    assert.equal(ws.notifications.filter((x) => x.message === `请到指挥部集合${s}`).length, 2)
+    for (const x of ws.notifications.filter((x) => x.message !== `请到指挥部集合${s}`)) {
+      assert.match(x.message, /^指令超时未签收/)
+    }
     assert.ok(ws.matched_plans.length >= 1 && ws.matched_plans.length <= 5)
     const kinds = new Set(ws.timeline.map((e) => e.kind))
     for (const k of ['reported', 'plan_activated', 'instruction_issued', 'instruction_sign', 'instruction_escalated', 'dispatched', 'dispatch_return', 'field_report', 'notified', 'task_start', 'task_finish']) {

@@ -478,6 +478,44 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
     await page.locator('[data-test=search-hit]').first().waitFor()
   })
 
+  await t.test('现场反馈 phone page: a report with a photo reaches the incident timeline', async (st) => {
+    const target = await page.evaluate(async () => {
+      const r = await (await fetch('/api/v1/incidents?status=responding&page_size=1', { credentials: 'same-origin' })).json()
+      return (r.items || [])[0] || null
+    })
+    if (!target) {
+      st.skip('no incident being handled: phone page check skipped')
+      return
+    }
+    await page.setViewportSize({ width: 390, height: 844 })
+    try {
+      await page.goto(BASE_URL + '/m/report/' + target.id)
+      await page.locator('[data-test=m-report]').waitFor()
+      assert.equal(await page.locator('.side-menu, [data-test=side-menu]').count(), 0, 'no side menu on the phone page')
+      const text = '现场反馈测试：便道冲毁约20米 ' + Date.now()
+      await page.locator('[data-test=m-report-text]').fill(text)
+      // a real 1×1 PNG taken "with the camera"
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+      await page.locator('[data-test=m-report-photos]').setInputFiles({ name: 'scene.png', mimeType: 'image/png', buffer: png })
+      await page.locator('[data-test=m-report-send]').click()
+      await page.locator('[data-test=m-report-sent]').waitFor({ timeout: 10000 })
+      await page.screenshot({ path: path.join(OUT, 'mobile-report.png') })
+      const seen = await page.evaluate(async ([id, t]) => {
+        const tl = await (await fetch(`/api/v1/incidents/${id}/timeline`, { credentials: 'same-origin' })).json()
+        const at = await (await fetch(`/api/v1/incidents/${id}/attachments`, { credentials: 'same-origin' })).json()
+        const items = tl.items || tl
+        return {
+          report: items.some((e) => (e.text || '').includes(t)),
+          photo: (at.items || at).some((a) => a.file_name === 'scene.png'),
+        }
+      }, [target.id, text])
+      assert.ok(seen.report, 'the field report is on the timeline')
+      assert.ok(seen.photo, 'the photo is an attachment of the incident')
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 })
+    }
+  })
+
   await t.test('nothing left the machine, no console error', async () => {
     assert.deepEqual(offsite, [], 'requests to other hosts: ' + offsite.join(', '))
     assert.deepEqual(consoleErrors, [], 'console errors:\n' + consoleErrors.join('\n'))

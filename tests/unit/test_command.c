@@ -13,6 +13,7 @@
 #include "app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "flow/outbox.h"
 #include "flow/scheduler.h"
 #include "modules/accounts/accounts.h"
 #include "modules/cases/cases.h"
@@ -396,6 +397,36 @@ static void test_escalation(void **state)
                      1);
 }
 
+static int add_commander_tx(Tx *tx, void *ctx, Error *err)
+{
+    (void)ctx;
+    json_t *u = json_pack("{s:s, s:s, s:s, s:s}", "username", "county.commander", "display_name",
+                          "县指挥长", "role", "commander", "division_code", "620390");
+    int rc = accounts_create_user(tx, u, "Yingji@2026", NULL, err);
+    json_decref(u);
+    return rc;
+}
+
+static void test_notify_delivery(void **state)
+{
+    Fx *fx = fixture(state);
+    Error err = ERROR_INIT;
+    Arena a = ARENA_INIT;
+    assert_ok(tx_run(fx->store, &actor_system, &a, add_commander_tx, NULL, &err), err);
+    arena_free(&a);
+    test_escalation(state);
+    /* the in-app channel delivers the escalation to the county's commander, once */
+    assert_int_equal(count(fx, "SELECT COUNT(*) FROM notifications"), 0);
+    clock_set_offset(121); /* the message was written at the escalation's (shifted) time */
+    assert_true(outbox_dispatch_once(fx->store, 100, &err) >= 1);
+    assert_int_equal(count(fx, "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = "
+                               "n.user_id WHERE u.username = 'county.commander'"),
+                     1);
+    assert_int_equal(outbox_dispatch_once(fx->store, 100, &err), 0);
+    clock_set_offset(0);
+    assert_int_equal(count(fx, "SELECT COUNT(*) FROM notifications"), 1);
+}
+
 static void test_dispatch_roundtrip(void **state)
 {
     Fx *fx = fixture(state);
@@ -475,9 +506,11 @@ int main(void)
 {
     log_set_level(LOG_WARN);
     scheduler_register("instructions.escalate", command_escalate_job);
+    outbox_register("notify", command_deliver_inapp);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_distance), BOTH(test_activation),         BOTH(test_instructions),
-        BOTH(test_escalation),           BOTH(test_dispatch_roundtrip), BOTH(test_closure_case),
+        cmocka_unit_test(test_distance), BOTH(test_activation),      BOTH(test_instructions),
+        BOTH(test_escalation),           BOTH(test_notify_delivery), BOTH(test_dispatch_roundtrip),
+        BOTH(test_closure_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

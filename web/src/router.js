@@ -62,6 +62,7 @@ const routes = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: '登录' } },
   // 一企一码: the phone page a QR code opens (no login, no menu).
   { path: '/m/e/:token', name: 'public-enterprise', component: () => import('./views/PublicEnterpriseView.vue'), meta: { public: true, title: '企业信息' } },
+  { path: '/m/report/:id', name: 'mobile-field-report', component: () => import('./views/MobileFieldReportView.vue'), meta: { title: '现场反馈' } },
   {
     path: '/',
     component: () => import('./layout/AppLayout.vue'),

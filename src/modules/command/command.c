@@ -1109,6 +1109,7 @@ static void command_start(Store *store)
 {
     (void)store;
     scheduler_register("instructions.escalate", command_escalate_job);
+    outbox_register("notify", command_deliver_inapp);
 }
 
 const Module command_module = {

@@ -22,7 +22,8 @@
  *   field_reports   现场反馈: incident_id, text, lon, lat, reporter_id/_name, reported_at —
  *                   photos are uploaded with POST /api/v1/incidents/:id/attachments (the
  *                   incidents module's route), not here;
- *   notifications   incident_id, user_id, message, sent_by_name, sent_at, read_at.
+ *   notifications   incident_id, user_id, message, sent_by_name, sent_at, read_at,
+ *                   delivered_at (set by the in-app channel).
  *
  * Workflows (flow/workflow.h; each step one Tx with history, audit and a timeline row):
  *   instructions: issued 下达 --sign--> signed 签收 --execute--> executing 执行 --feedback
@@ -73,8 +74,11 @@
  *        (these three each with "actions", the workflow actions open to the caller),
  *        field_reports, notifications (of the incident), matched_plans (plans_match, top 5)}
  * Every action body refuses unknown fields with 422 before changing anything.
- * Outbox: this module writes "notify" messages but registers no handler for the topic; they
- * stay pending (flow/outbox.h) until a delivery channel (SMS, app push) registers one.
+ * Outbox: this module writes "notify" messages and registers their in-app channel
+ * (delivery.c, consumer "notify.inapp", deduplicated by message id): a notification is marked
+ * delivered; an escalation becomes notifications for the active administrators and
+ * commanders of the level above the incident's division (or of its own division when no one
+ * sits above it on this platform). SMS or app push would be further consumers.
  *
  * Demo (Module.demo): for the first two open incidents of the demo county (responding first)
  * the best matching plan activated at the incident's level with its tasks, three
@@ -131,5 +135,11 @@ int command_workspace(StoreConn *c, Arena *arena, const Actor *actor, const char
 
 /* The escalation job's handler (registered in start; exposed for tests). */
 int command_escalate_job(Tx *tx, const char *key, json_t *payload, Error *err);
+
+/* The in-app delivery of the "notify" outbox topic (delivery.c): marks notifications
+ * delivered and turns escalations into notifications for the superior level's
+ * administrators and commanders. Registered by the module's start hook. */
+int command_deliver_inapp(StoreConn *conn, const char *id, const char *topic, json_t *payload,
+                          Error *err);
 
 #endif

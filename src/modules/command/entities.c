@@ -174,6 +174,8 @@ static const Field notification_fields[] = {
     {"sent_by_name", FT_TEXT, 0, "发送人", "sent by", NULL, NULL, 100, 0, 0, 0, NULL},
     {"sent_at", FT_TIME, FIELD_SORT, "发送时间", "sent at", NULL, NULL, 0, 0, 0, 0, NULL},
     {"read_at", FT_TIME, 0, "阅读时间", "read at", NULL, NULL, 0, 0, 0, 0, NULL},
+    {"delivered_at", FT_TIME, FIELD_READONLY, "送达时间", "delivered at", NULL, NULL, 0, 0, 0, 0,
+     NULL},
     NOFIELD,
 };
 

@@ -244,7 +244,10 @@ static const Route routes[] = {
      "事件的信息报送", 0},
     {"GET", INC "/:id/attachments", incidents_handle_attachment_list, READ, SCOPE_JURISDICTION,
      &incidents_entity, "事件附件列表", 0},
-    {"POST", INC "/:id/attachments", incidents_handle_upload, WRITE, SCOPE_JURISDICTION,
+    /* photos and recordings also come from the field (team members, information officers,
+     * inspectors) through the phone page /m/report/:id */
+    {"POST", INC "/:id/attachments", incidents_handle_upload,
+     WRITE | ROLE_TEAM_MEMBER | ROLE_INFO_OFFICER | ROLE_INSPECTOR, SCOPE_JURISDICTION,
      &incidents_entity, "上传附件（?name=文件名&type=类型，原始字节，≤20 MiB）", ROUTE_RAW_BODY},
     /* attachments */
     {"GET", ATT, entity_handle_list, READ, SCOPE_JURISDICTION, &incident_attachments_entity,
