@@ -14,9 +14,11 @@ typedef struct Arena {
     ArenaBlock *head;
 } Arena;
 
+/* clang-format off */
 #define ARENA_INIT {NULL}
+/* clang-format on */
 
-void *arena_alloc(Arena *a, size_t size);   /* zeroed, aligned for any type */
+void *arena_alloc(Arena *a, size_t size);    /* zeroed, aligned for any type */
 char *arena_strdup(Arena *a, const char *s); /* NULL stays NULL */
 char *arena_strndup(Arena *a, const char *s, size_t n);
 char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

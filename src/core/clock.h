@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
-int64_t clock_now(void);           /* seconds, with the test offset applied */
-int64_t clock_real_now_ms(void);   /* wall clock, milliseconds */
+int64_t clock_now(void);                /* seconds, with the test offset applied */
+int64_t clock_real_now_ms(void);        /* wall clock, milliseconds */
 void clock_set_offset(int64_t seconds); /* shifts clock_now(); 0 restores real time */
 int64_t clock_get_offset(void);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" (21 bytes incl. NUL). */

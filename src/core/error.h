@@ -4,22 +4,25 @@
  * caller passed in. An Error carries the HTTP status the failure maps to, a machine code
  * (e.g. "validation_failed"), a Chinese message for users and an English one for operators,
  * and optionally per-field messages (a jansson object owned by the Error) and, for imports,
- * per-row problems (an array). error_clear() releases both; an Error on the stack must be cleared once it was set. */
+ * per-row problems (an array). error_clear() releases both; an Error on the stack must be cleared
+ * once it was set. */
 #ifndef YJ_CORE_ERROR_H
 #define YJ_CORE_ERROR_H
 
 #include <jansson.h>
 
 typedef struct Error {
-    int status;            /* HTTP status this failure maps to; 0 when no error */
-    char code[48];         /* machine code, e.g. "validation_failed" */
-    char message[512];     /* 中文说明 */
-    char message_en[512];  /* English */
-    json_t *fields;        /* NULL or object field -> Chinese message; owned */
-    json_t *rows;          /* NULL or array of per-row problems (imports); owned */
+    int status;           /* HTTP status this failure maps to; 0 when no error */
+    char code[48];        /* machine code, e.g. "validation_failed" */
+    char message[512];    /* 中文说明 */
+    char message_en[512]; /* English */
+    json_t *fields;       /* NULL or object field -> Chinese message; owned */
+    json_t *rows;         /* NULL or array of per-row problems (imports); owned */
 } Error;
 
+/* clang-format off */
 #define ERROR_INIT {0, {0}, {0}, {0}, NULL, NULL}
+/* clang-format on */
 
 /* Fills err (if non-NULL) and returns -1, so callers can `return error_set(...)`. */
 int error_set(Error *err, int status, const char *code, const char *zh, const char *en, ...)

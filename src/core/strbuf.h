@@ -12,7 +12,9 @@ typedef struct StrBuf {
     size_t len, cap;
 } StrBuf;
 
+/* clang-format off */
 #define STRBUF_INIT {NULL, 0, 0}
+/* clang-format on */
 
 void strbuf_add(StrBuf *sb, const void *data, size_t n);
 void strbuf_adds(StrBuf *sb, const char *s);

@@ -8,8 +8,8 @@
  * so codes above the county resolve to names.
  *
  * demo_load() writes everything in one transaction as the system actor (so it is audited),
- * then runs every module's Module.demo hook in the same transaction, and refuses to run on a store that already holds users. demo_print_accounts() prints the
- * demo accounts and what each may do. */
+ * then runs every module's Module.demo hook in the same transaction, and refuses to run on a store
+ * that already holds users. demo_print_accounts() prints the demo accounts and what each may do. */
 #ifndef YJ_DEMO_H
 #define YJ_DEMO_H
 

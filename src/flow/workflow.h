@@ -28,23 +28,23 @@ typedef struct Transition {
     const char *from;   /* state, or "*" for any state */
     const char *action; /* e.g. "submit" */
     const char *to;
-    unsigned roles;                      /* Role bits allowed */
-    const char *const *required_inputs;  /* NULL-terminated names, or NULL */
-    const char *label_zh;                /* e.g. "提交" */
-    int64_t deadline_seconds;            /* 0 = none; else job "<table>.deadline" */
+    unsigned roles;                     /* Role bits allowed */
+    const char *const *required_inputs; /* NULL-terminated names, or NULL */
+    const char *label_zh;               /* e.g. "提交" */
+    int64_t deadline_seconds;           /* 0 = none; else job "<table>.deadline" */
 } Transition;
 
 typedef struct Workflow {
-    const char *table;          /* entity table */
-    const char *key_column;     /* e.g. "id" */
-    const char *state_column;   /* e.g. "state" */
-    const char *division_column; /* jurisdiction column, or NULL */
+    const char *table;             /* entity table */
+    const char *key_column;        /* e.g. "id" */
+    const char *state_column;      /* e.g. "state" */
+    const char *division_column;   /* jurisdiction column, or NULL */
     const Transition *transitions; /* terminated by a {NULL} entry */
 } Workflow;
 
 /* input may be NULL. On success *new_state (if non-NULL) points into tx->arena. */
-int workflow_apply(Tx *tx, const Workflow *wf, const char *key, const char *action,
-                   json_t *input, const char **new_state, Error *err);
+int workflow_apply(Tx *tx, const Workflow *wf, const char *key, const char *action, json_t *input,
+                   const char **new_state, Error *err);
 /* Actions available to the actor in a state (for UIs); returns a new JSON array. */
 json_t *workflow_actions(const Workflow *wf, const char *state, const Actor *actor);
 

@@ -86,10 +86,10 @@ static int handle_healthz(Req *req, Resp *resp, Error *err)
         error_clear(err);
         return error_set(err, 503, "store_unavailable", "数据库不可用", "store unavailable");
     }
-    return resp_json(resp, 200,
-                     json_pack("{s:s, s:s}", "status", "ok", "store",
-                               store_dialect(req->store) == DIALECT_SQLITE ? "sqlite"
-                                                                           : "postgres"));
+    return resp_json(
+        resp, 200,
+        json_pack("{s:s, s:s}", "status", "ok", "store",
+                  store_dialect(req->store) == DIALECT_SQLITE ? "sqlite" : "postgres"));
 }
 
 /* ---------- OpenAPI ---------- */
@@ -103,8 +103,7 @@ static json_t *openapi_path_params(const char *pattern)
         char name[64];
         snprintf(name, sizeof name, "%.*s", n, p + 1);
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in",
-                                                "path", "required", 1, "schema", "type",
-                                                "string"));
+                                                "path", "required", 1, "schema", "type", "string"));
     }
     return params;
 }
@@ -157,17 +156,15 @@ static int handle_openapi(Req *req, Resp *resp, Error *err)
         for (k = 0; k < sizeof method - 1 && r->method[k]; k++)
             method[k] = (char)(r->method[k] | 0x20);
         method[k] = 0;
-        json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}}}", "summary",
-                               r->summary_zh ? r->summary_zh : "", "parameters",
-                               openapi_path_params(r->pattern), "responses", "200",
-                               "description", "OK");
+        json_t *op = json_pack(
+            "{s:s, s:o, s:{s:{s:s}}}", "summary", r->summary_zh ? r->summary_zh : "", "parameters",
+            openapi_path_params(r->pattern), "responses", "200", "description", "OK");
         if (r->entity) {
             json_object_set_new(op, "tags", json_pack("[s]", r->entity->label_zh));
             json_object_set_new(op, "x-entity", json_string(r->entity->table));
         }
         if (r->scope != SCOPE_PUBLIC) {
-            json_object_set_new(op, "security",
-                                json_pack("[{s:[]}, {s:[]}]", "bearer", "cookie"));
+            json_object_set_new(op, "security", json_pack("[{s:[]}, {s:[]}]", "bearer", "cookie"));
             json_object_set_new(op, "x-roles", roles_json(r->roles));
             json_object_set_new(op, "x-jurisdiction", json_boolean(r->scope == SCOPE_JURISDICTION));
         }
@@ -177,16 +174,15 @@ static int handle_openapi(Req *req, Resp *resp, Error *err)
     const Entity *const *es = http_entities(&n);
     for (int i = 0; i < n; i++)
         json_object_set_new(schemas, es[i]->table, entity_openapi_schema(es[i]));
-    json_object_set_new(schemas, "Error",
-                        json_pack("{s:s, s:{s:{s:s}}}", "type", "object", "properties", "error",
-                                  "type", "object"));
+    json_object_set_new(
+        schemas, "Error",
+        json_pack("{s:s, s:{s:{s:s}}}", "type", "object", "properties", "error", "type", "object"));
     json_t *doc = json_pack(
         "{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o, s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}", "openapi",
         "3.0.3", "info", "title", "Yingji 应急管理综合应用平台 API", "version", "1", "description",
-        "All routes under /api/v1. Errors: {\"error\":{code,message,message_en,fields}}.",
-        "paths", paths, "components", "schemas", schemas, "securitySchemes", "bearer", "type",
-        "http", "scheme", "bearer", "cookie", "type", "apiKey", "in", "cookie", "name",
-        "yingji_session");
+        "All routes under /api/v1. Errors: {\"error\":{code,message,message_en,fields}}.", "paths",
+        paths, "components", "schemas", schemas, "securitySchemes", "bearer", "type", "http",
+        "scheme", "bearer", "cookie", "type", "apiKey", "in", "cookie", "name", "yingji_session");
     return resp_json(resp, 200, doc);
 }
 
@@ -262,13 +258,14 @@ static int handle_test_clock(Req *req, Resp *resp, Error *err)
 static const Route builtin_routes[] = {
     {"GET", "/healthz", handle_healthz, 0, SCOPE_PUBLIC, NULL, "健康检查", 0},
     {"GET", "/metrics", handle_metrics, 0, SCOPE_PUBLIC, NULL, "运行指标（Prometheus）", 0},
-    {"GET", "/api/v1/openapi.json", handle_openapi, 0, SCOPE_PUBLIC, NULL, "接口说明（OpenAPI）", 0},
+    {"GET", "/api/v1/openapi.json", handle_openapi, 0, SCOPE_PUBLIC, NULL, "接口说明（OpenAPI）",
+     0},
     {"GET", "/api/v1/config", handle_config, 0, SCOPE_PUBLIC, NULL, "平台公开配置", 0},
     {"GET", "/api/v1/events", handle_events, ROLE_ANY, SCOPE_JURISDICTION, NULL,
      "实时变更事件（SSE）", 0},
     {"GET", "/api/v1/meta/roles", handle_meta_roles, ROLE_ANY, SCOPE_LOGIN, NULL, "角色列表", 0},
-    {"GET", "/api/v1/meta/entities", handle_meta_entities, ROLE_ANY, SCOPE_LOGIN, NULL,
-     "数据字典", 0},
+    {"GET", "/api/v1/meta/entities", handle_meta_entities, ROLE_ANY, SCOPE_LOGIN, NULL, "数据字典",
+     0},
 };
 
 static const Route test_routes[] = {

@@ -158,7 +158,8 @@ static int parse_body(const HttpIn *in, Req *req, Error *err)
     json_error_t jerr;
     req->json = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->json)
-        return error_setf(err, 400, "bad_json", "JSON 格式错误（第 %d 行第 %d 列）：请检查提交的数据",
+        return error_setf(err, 400, "bad_json",
+                          "JSON 格式错误（第 %d 行第 %d 列）：请检查提交的数据",
                           "malformed JSON at line %d column %d", jerr.line, jerr.column);
     return 0;
 }
@@ -247,7 +248,8 @@ int resp_json(Resp *resp, int status, json_t *json)
 int req_body_object_or_fail(const Req *req, Error *err)
 {
     if (!req->json || !json_is_object(req->json))
-        return error_set(err, 400, "bad_json", "请求体应为 JSON 对象", "body must be a JSON object");
+        return error_set(err, 400, "bad_json", "请求体应为 JSON 对象",
+                         "body must be a JSON object");
     return 0;
 }
 

@@ -19,11 +19,11 @@ typedef int (*Authenticator)(Store *store, Arena *arena, const char *token, Acto
 typedef struct ServerConfig {
     const char *listen_host; /* "127.0.0.1" */
     int port;
-    int threads;             /* thread pool size */
-    const char *web_root;    /* built UI (web/dist); NULL = none */
-    size_t max_body;         /* JSON bodies */
-    size_t max_upload;       /* ROUTE_RAW_BODY bodies */
-    int test_clock;          /* 1: enable POST /api/v1/test/clock (tests only) */
+    int threads;          /* thread pool size */
+    const char *web_root; /* built UI (web/dist); NULL = none */
+    size_t max_body;      /* JSON bodies */
+    size_t max_upload;    /* ROUTE_RAW_BODY bodies */
+    int test_clock;       /* 1: enable POST /api/v1/test/clock (tests only) */
 } ServerConfig;
 
 typedef struct Server Server;

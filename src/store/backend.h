@@ -13,8 +13,8 @@ typedef struct StoreOps {
     void (*disconnect)(void *native);
     int (*exec)(void *native, const char *sql, const DbValue *params, int nparams,
                 int64_t *affected, Error *err);
-    int (*query)(void *native, Arena *arena, const char *sql, const DbValue *params,
-                 int nparams, DbRows *out, Error *err);
+    int (*query)(void *native, Arena *arena, const char *sql, const DbValue *params, int nparams,
+                 DbRows *out, Error *err);
     int (*exec_script)(void *native, const char *sql, Error *err);
 } StoreOps;
 

@@ -161,8 +161,8 @@ void store_rollback(StoreConn *c)
     error_clear(&ignored);
 }
 
-int store_exec(StoreConn *c, const char *sql, const DbValue *params, int nparams,
-               int64_t *affected, Error *err)
+int store_exec(StoreConn *c, const char *sql, const DbValue *params, int nparams, int64_t *affected,
+               Error *err)
 {
     return c->store->ops->exec(c->native, sql, params, nparams, affected, err);
 }
@@ -178,8 +178,8 @@ int store_exec_script(StoreConn *c, const char *sql, Error *err)
     return c->store->ops->exec_script(c->native, sql, err);
 }
 
-int store_query_int(StoreConn *c, const char *sql, const DbValue *params, int nparams,
-                    int64_t *out, Error *err)
+int store_query_int(StoreConn *c, const char *sql, const DbValue *params, int nparams, int64_t *out,
+                    Error *err)
 {
     Arena a = ARENA_INIT;
     DbRows rows;

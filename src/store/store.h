@@ -89,16 +89,16 @@ int store_commit(StoreConn *c, Error *err);
 void store_rollback(StoreConn *c); /* never fails visibly; safe when no transaction */
 
 /* Runs one statement. affected (may be NULL) receives the number of changed rows. */
-int store_exec(StoreConn *c, const char *sql, const DbValue *params, int nparams,
-               int64_t *affected, Error *err);
+int store_exec(StoreConn *c, const char *sql, const DbValue *params, int nparams, int64_t *affected,
+               Error *err);
 /* Runs one query and materialises all rows in arena. */
 int store_query(StoreConn *c, Arena *arena, const char *sql, const DbValue *params, int nparams,
                 DbRows *out, Error *err);
 /* Runs several ;-separated statements without parameters (DDL). */
 int store_exec_script(StoreConn *c, const char *sql, Error *err);
 /* Convenience: first column of first row as int64; -1 error, 0 ok, 1 no row. */
-int store_query_int(StoreConn *c, const char *sql, const DbValue *params, int nparams,
-                    int64_t *out, Error *err);
+int store_query_int(StoreConn *c, const char *sql, const DbValue *params, int nparams, int64_t *out,
+                    Error *err);
 
 typedef struct Migration {
     int version;

@@ -192,8 +192,8 @@ static void record_n(Store *s, const Actor *actor, int n, int per_tx)
             json_t *before = k % 3 ? json_pack("{s:s, s:i}", "name", "危化品|仓库", "n", k) : NULL;
             json_t *after = json_pack("{s:s, s:i, s:[i,i]}", "name", "危化品 \"仓库\"", "n", k + 1,
                                       "xy", k, -k);
-            assert_ok(audit_record(&t.tx, k % 2 ? "update" : "create", "hazards", key, "620321", before,
-                                   after, &err),
+            assert_ok(audit_record(&t.tx, k % 2 ? "update" : "create", "hazards", key, "620321",
+                                   before, after, &err),
                       err);
             json_decref(before);
             json_decref(after);
