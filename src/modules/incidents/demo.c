@@ -14,6 +14,7 @@
 #include "core/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -195,20 +196,40 @@ static int one(Tx *tx, const DemoIncident *d, const char *town, double lon, doub
     return rc;
 }
 
+/* The town an incident happened in: the one its address or title names (河西镇…), else the
+ * towns in turn; -1 when the county has no towns. */
+static int demo_town_of(const DbRows *towns, const DemoIncident *d, size_t i)
+{
+    for (int t = 0; t < towns->nrows; t++) {
+        const char *name = db_cell(towns, t, 1);
+        if (name && (strstr(d->address, name) || strstr(d->title, name)))
+            return t;
+        if (name && strcmp(name, "城关街道") == 0 && strncmp(d->address, "县城", 6) == 0)
+            return t; /* the county seat */
+    }
+    return towns->nrows ? (int)(i % (size_t)towns->nrows) : -1;
+}
+
 int incidents_demo(Tx *tx, Error *err)
 {
     if (load_types(tx, err) < 0)
         return -1;
     DbRows towns;
-    if (store_query(tx->conn, tx->arena,
-                    "SELECT code FROM divisions WHERE code LIKE '" COUNTY "___' ORDER BY code",
-                    NULL, 0, &towns, err) < 0)
+    if (store_query(
+            tx->conn, tx->arena,
+            "SELECT code, name, center_lon, center_lat FROM divisions WHERE code LIKE '" COUNTY
+            "___' ORDER BY code",
+            NULL, 0, &towns, err) < 0)
         return -1;
     int n = 0;
     for (size_t i = 0; i < sizeof incidents / sizeof incidents[0]; i++) {
-        const char *town =
-            towns.nrows ? db_cell(&towns, (int)(i % (size_t)towns.nrows), 0) : COUNTY;
-        double lon = 102.05 + 0.037 * (double)(i % 13), lat = 38.25 + 0.023 * (double)(i % 11);
+        int t = demo_town_of(&towns, &incidents[i], i);
+        const char *town = t >= 0 ? db_cell(&towns, t, 0) : COUNTY;
+        /* near the town's centre, spread a little so markers do not stack */
+        double lon = (t >= 0 && db_cell(&towns, t, 2) ? atof(db_cell(&towns, t, 2)) : 102.3) +
+                     0.006 * (double)((int)(i % 5) - 2);
+        double lat = (t >= 0 && db_cell(&towns, t, 3) ? atof(db_cell(&towns, t, 3)) : 38.4) +
+                     0.005 * (double)((int)(i % 3) - 1);
         if (one(tx, &incidents[i], town, lon, lat, err) < 0) {
             log_error("demo: incident %s: %s", incidents[i].title, err->message_en);
             return -1;
