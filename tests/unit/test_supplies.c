@@ -59,17 +59,7 @@ static int setup_pg(void **state)
         return 0;
     Fx *fx = xcalloc(1, sizeof *fx);
     fx->pg = 1;
-    Error err = ERROR_INIT;
-    Store *admin = store_open(base, 1, &err);
-    assert_non_null(admin);
-    StoreConn *c = store_acquire(admin);
-    int rc = store_exec_script(
-        c, "DROP SCHEMA IF EXISTS " PG_SCHEMA " CASCADE; CREATE SCHEMA " PG_SCHEMA, &err);
-    store_release(admin, c);
-    store_close(admin);
-    assert_ok(rc, err);
-    snprintf(fx->url, sizeof fx->url, "%s%soptions=-csearch_path%%3D" PG_SCHEMA, base,
-             strchr(base, '?') ? "&" : "?");
+    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
     fx->store = open_app(fx->url);
     *state = fx;
     return 0;

@@ -7,6 +7,9 @@
  *                            tests needing PostgreSQL then skip (tests/unit/run.sh and `make
  *                            test` always set it, starting a throwaway cluster)
  *   TEST_PG_URL_OR_SKIP(v)   declares `const char *v` = test_pg_url() or skips the test
+ *   test_pg_schema_url(base, schema, out, n)
+ *                            empties schema `schema` in the cluster of `base` (drop + create) and
+ *                            writes a URL whose connections use it (search_path) into out
  *   assert_ok(rc, err)       fails with err.message_en printed unless rc == 0
  *   assert_err(rc, err, st)  fails unless rc == -1 and err.status == st; clears err */
 #ifndef YJ_TEST_UTIL_H
@@ -24,6 +27,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
+#include "store/store.h"
 
 #define TEST_URL_MAX 256
 
@@ -92,5 +96,23 @@ static inline const char *test_pg_url(void)
         }                                                                                          \
         error_clear(&(err));                                                                       \
     } while (0)
+
+/* Recreates an empty schema in base's database and writes the URL whose connections use it.
+ * Each test file uses its own schema, so files never see each other's tables. */
+static inline void test_pg_schema_url(const char *base, const char *schema, char *out, size_t n)
+{
+    Error err = ERROR_INIT;
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    Store *admin = store_open(base, 1, &err);
+    assert_non_null(admin);
+    StoreConn *c = store_acquire(admin);
+    int rc = store_exec_script(c, sql, &err);
+    store_release(admin, c);
+    store_close(admin);
+    assert_ok(rc, err);
+    snprintf(out, n, "%s%soptions=-csearch_path%%3D%s", base, strchr(base, '?') ? "&" : "?",
+             schema);
+}
 
 #endif
