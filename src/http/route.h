@@ -51,6 +51,8 @@ typedef struct Req {
     json_t *json;              /* parsed JSON body (borrowed; the router owns it), or NULL */
     const Actor *actor;        /* never NULL past the router for non-public routes */
     const char *session_token; /* when the request carried one */
+    const char *content_type;  /* Content-Type header, or NULL */
+    const char *gateway_key;   /* X-Gateway-Key header (device credentials), or NULL */
     void *conn_ctx;            /* private to the server */
 } Req;
 
@@ -95,6 +97,9 @@ void resp_header(Resp *resp, const char *name, const char *value);
 int resp_json(Resp *resp, int status, json_t *json); /* steals json; returns 0 */
 /* Requires a JSON object body; -1 with a 400 error otherwise. */
 int req_body_object_or_fail(const Req *req, Error *err);
+/* Requires a JSON object body (or none) holding only the names in allowed (NULL-terminated);
+ * -1 with a 400 (not an object) or 422 naming each unknown field otherwise. */
+int req_body_fields_or_fail(const Req *req, const char *const *allowed, Error *err);
 /* The request's ListQuery built from its query string. */
 void req_list_query(const Req *req, ListQuery *lq);
 

@@ -152,6 +152,8 @@ static int parse_body(const HttpIn *in, Req *req, Error *err)
     if (in->body_too_large)
         return error_set(err, 413, "body_too_large", "提交的数据过大", "request body too large");
     req->body = in->body;
+    req->content_type = in->content_type;
+    req->gateway_key = in->gateway_key;
     req->body_len = in->body_len;
     if (!in->body || in->body_len == 0 || (req->route->flags & ROUTE_RAW_BODY))
         return 0;
@@ -251,6 +253,31 @@ int req_body_object_or_fail(const Req *req, Error *err)
         return error_set(err, 400, "bad_json", "请求体应为 JSON 对象",
                          "body must be a JSON object");
     return 0;
+}
+
+int req_body_fields_or_fail(const Req *req, const char *const *allowed, Error *err)
+{
+    if (!req->json)
+        return 0;
+    if (req_body_object_or_fail(req, err) < 0)
+        return -1;
+    const char *k;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(req->json, k, v)
+    {
+        int known = 0;
+        for (int i = 0; allowed && allowed[i] && !known; i++)
+            known = strcmp(allowed[i], k) == 0;
+        if (!known) {
+            if (!bad)
+                error_set(err, 422, "validation_failed", "提交的数据有误，请检查标注的字段",
+                          "unknown field '%s'", k);
+            error_field(err, k, "未知字段");
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
 }
 
 static int parse_int(const char *s, int fallback)

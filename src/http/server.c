@@ -399,6 +399,8 @@ static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx
             .bearer = bearer_token(conn),
             .cookie_token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "yingji_session"),
             .csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
+            .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+            .gateway_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gateway-Key"),
             .request_id = ctx->request_id,
             .client_ip = arena_strdup(&ctx->arena, ip),
             .body = ctx->body.len ? ctx->body.buf : NULL,

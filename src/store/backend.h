@@ -16,6 +16,8 @@ typedef struct StoreOps {
     int (*query)(void *native, Arena *arena, const char *sql, const DbValue *params, int nparams,
                  DbRows *out, Error *err);
     int (*exec_script)(void *native, const char *sql, Error *err);
+    int (*exec_many)(void *native, const char *sql, const DbValue *rows, int nparams, int nrows,
+                     int64_t *affected_each, Error *err);
 } StoreOps;
 
 extern const StoreOps store_sqlite_ops;

@@ -333,6 +333,80 @@ static int pg_exec_script(void *native, const char *sql, Error *err)
     return rc;
 }
 
+/* Reads results until libpq has none left for the current query (pipeline mode returns a
+ * NULL after each). */
+static void pg_drain_query(PgConn *c)
+{
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+}
+
+/* Reads the answers of one pipeline segment: n results (each followed by a NULL), then the
+ * sync. The first error is kept in err (later statements come back PGRES_PIPELINE_ABORTED). */
+static int pg_read_segment(PgConn *c, int n, int64_t *affected, int rc, Error *err)
+{
+    for (int i = 0; i < n; i++) {
+        PGresult *res = PQgetResult(c->pg);
+        if (!res)
+            res = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+        if (rc == 0 && !pg_succeeded(res))
+            rc = pg_fail(c, res, err);
+        else if (rc == 0 && affected)
+            affected[i] = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        pg_drain_query(c);
+    }
+    PGresult *sync = PQgetResult(c->pg); /* PGRES_PIPELINE_SYNC */
+    if (!sync && rc == 0)
+        rc = pg_fail(c, NULL, err);
+    PQclear(sync);
+    return rc;
+}
+
+/* Pipeline mode: the statement is prepared once and the rows are sent in segments of
+ * PG_SEGMENT without waiting for each answer, one sync per segment; the answers are read in
+ * order. A round trip per segment instead of one per row; segments keep both sides'
+ * socket buffers from filling up (libpq's warning about blocking pipelines). */
+#define PG_SEGMENT 1000
+static int pg_exec_many(void *native, const char *sql, const DbValue *rows, int nparams, int nrows,
+                        int64_t *affected_each, Error *err)
+{
+    PgConn *c = native;
+    if (pg_ensure(c, sql, err) < 0)
+        return -1;
+    if (!PQenterPipelineMode(c->pg))
+        return pg_fail(c, NULL, err);
+    PgParams first;
+    pg_params_init(&first, sql, rows, nparams);
+    int rc = 0;
+    if (!PQsendPrepare(c->pg, "", sql, nparams, first.types) || !PQpipelineSync(c->pg))
+        rc = pg_fail(c, NULL, err);
+    pg_params_free(&first);
+    if (rc == 0)
+        rc = pg_read_segment(c, 1, NULL, 0, err);
+    for (int from = 0; rc == 0 && from < nrows; from += PG_SEGMENT) {
+        int n = nrows - from < PG_SEGMENT ? nrows - from : PG_SEGMENT;
+        int sent = 0;
+        for (; sent < n; sent++) {
+            PgParams p;
+            pg_params_init(&p, sql, rows + (size_t)(from + sent) * (size_t)nparams, nparams);
+            int ok = PQsendQueryPrepared(c->pg, "", nparams, p.values, NULL, NULL, 0);
+            pg_params_free(&p);
+            if (!ok)
+                break;
+        }
+        if (sent < n || !PQpipelineSync(c->pg)) {
+            rc = pg_fail(c, NULL, err);
+            break;
+        }
+        rc = pg_read_segment(c, n, affected_each ? affected_each + from : NULL, rc, err);
+    }
+    PQexitPipelineMode(c->pg);
+    pg_track_tx(c);
+    return rc;
+}
+
 const StoreOps store_postgres_ops = {
     .dialect = DIALECT_POSTGRES,
     .begin_sql = "BEGIN",
@@ -341,4 +415,5 @@ const StoreOps store_postgres_ops = {
     .exec = pg_exec,
     .query = pg_query,
     .exec_script = pg_exec_script,
+    .exec_many = pg_exec_many,
 };

@@ -155,6 +155,61 @@ static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *
     return ret;
 }
 
+/* One prepared statement, its parameter slots looked up once, stepped once per row. */
+static int sq_exec_many(void *native, const char *sql, const DbValue *rows, int nparams, int nrows,
+                        int64_t *affected_each, Error *err)
+{
+    sqlite3 *db = native;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(db, err);
+    int idx[64];
+    if (nparams > (int)(sizeof idx / sizeof idx[0])) {
+        sqlite3_finalize(st);
+        return store_error(err, 0, "exec_many: too many parameters per row");
+    }
+    for (int i = 0; i < nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        idx[i] = sqlite3_bind_parameter_index(st, name);
+    }
+    int out = 0;
+    for (int r = 0; r < nrows && out == 0; r++) {
+        const DbValue *v = rows + (size_t)r * (size_t)nparams;
+        int rc = SQLITE_OK;
+        for (int i = 0; i < nparams && rc == SQLITE_OK; i++) {
+            if (idx[i] == 0)
+                continue;
+            switch (v[i].type) {
+            case DB_INT:
+                rc = sqlite3_bind_int64(st, idx[i], v[i].i);
+                break;
+            case DB_REAL:
+                rc = sqlite3_bind_double(st, idx[i], v[i].r);
+                break;
+            case DB_TEXT:
+                rc = sqlite3_bind_text(st, idx[i], v[i].s, -1, SQLITE_STATIC);
+                break;
+            default:
+                rc = sqlite3_bind_null(st, idx[i]);
+            }
+        }
+        if (rc == SQLITE_OK) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+        }
+        if (rc != SQLITE_DONE) {
+            out = fail(db, err);
+            break;
+        }
+        if (affected_each)
+            affected_each[r] = sqlite3_changes64(db);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
 static int sq_exec_script(void *native, const char *sql, Error *err)
 {
     char *msg = NULL;
@@ -173,5 +228,6 @@ const StoreOps store_sqlite_ops = {
     .disconnect = sq_disconnect,
     .exec = sq_exec,
     .query = sq_query,
+    .exec_many = sq_exec_many,
     .exec_script = sq_exec_script,
 };

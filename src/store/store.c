@@ -173,6 +173,14 @@ int store_query(StoreConn *c, Arena *arena, const char *sql, const DbValue *para
     return c->store->ops->query(c->native, arena, sql, params, nparams, out, err);
 }
 
+int store_exec_many(StoreConn *c, const char *sql, const DbValue *rows, int nparams, int nrows,
+                    int64_t *affected_each, Error *err)
+{
+    if (nrows <= 0)
+        return 0;
+    return c->store->ops->exec_many(c->native, sql, rows, nparams, nrows, affected_each, err);
+}
+
 int store_exec_script(StoreConn *c, const char *sql, Error *err)
 {
     return c->store->ops->exec_script(c->native, sql, err);

@@ -94,6 +94,13 @@ int store_exec(StoreConn *c, const char *sql, const DbValue *params, int nparams
 /* Runs one query and materialises all rows in arena. */
 int store_query(StoreConn *c, Arena *arena, const char *sql, const DbValue *params, int nparams,
                 DbRows *out, Error *err);
+/* Runs one statement once per row of parameters (rows holds nrows * nparams values,
+ * row-major), prepared once: the bulk path for high-volume writes such as sensor readings.
+ * affected_each (may be NULL) receives each row's changed-row count, e.g. 0 for a row an
+ * INSERT … ON CONFLICT DO NOTHING skipped. Meant inside a transaction: on error the caller
+ * rolls back (rows before the failing one were executed). */
+int store_exec_many(StoreConn *c, const char *sql, const DbValue *rows, int nparams, int nrows,
+                    int64_t *affected_each, Error *err);
 /* Runs several ;-separated statements without parameters (DDL). */
 int store_exec_script(StoreConn *c, const char *sql, Error *err);
 /* Convenience: first column of first row as int64; -1 error, 0 ok, 1 no row. */

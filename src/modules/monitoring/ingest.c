@@ -1,0 +1,541 @@
+/* modules/monitoring/ingest — readings in: parse, authenticate, store, evaluate, commit.
+ *
+ * The one entry point for HTTP and MQTT (monitoring_ingest, contract in monitoring.h). A
+ * batch is one transaction: the readings (INSERT … ON CONFLICT DO NOTHING, so duplicates
+ * are recognised by the store), the rule evaluations and every warning change they cause.
+ * The answer is built only after the commit. The engine lock is held from evaluation to
+ * commit so the in-memory windows and rule states follow the committed order; when a
+ * transaction fails the engine is marked stale and reloaded from the store before the next
+ * batch. */
+#include "modules/monitoring/monitoring_internal.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+static int64_t env_int(const char *name, int64_t def, int64_t lo, int64_t hi)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end || n < lo || n > hi) {
+        log_warn("monitoring: %s=%s 无效，使用默认值 %lld / invalid, using %lld", name, v,
+                 (long long)def, (long long)def);
+        return def;
+    }
+    return n;
+}
+
+int64_t mon_retention_ms(void)
+{
+    static int64_t days;
+    if (!days)
+        days = env_int("YINGJI_READING_RETENTION_DAYS", 90, 1, 36500);
+    return days * 86400000LL;
+}
+
+WarnLevel mon_publish_level(void)
+{
+    const char *v = getenv("YINGJI_WARNING_PUBLISH_LEVEL");
+    WarnLevel l = warn_level_from_name(v);
+    return l == LEVEL_NONE ? LEVEL_ORANGE : l;
+}
+
+int64_t mon_now_ms(void)
+{
+    return clock_real_now_ms() + clock_get_offset() * 1000;
+}
+
+void mon_format_ms(int64_t ms, char *out, size_t len)
+{
+    clock_format_iso(ms / 1000 - (ms % 1000 < 0), out, len);
+}
+
+/* ---- parsing ----------------------------------------------------------------------------- */
+
+static int malformed(Error *err, const char *where_zh, const char *where_en, long n, const char *zh,
+                     const char *en)
+{
+    return error_setf(err, 400, "bad_readings", "数据格式错误（%s %ld）：%s",
+                      "malformed readings (%s %ld): %s", where_zh, n, zh, where_en, n, en);
+}
+
+/* ISO-8601 instant (fractions of a second kept to the millisecond) or Unix ms. */
+static int parse_time_ms(json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    int64_t sec;
+    if (!s || clock_parse_iso(s, &sec) < 0)
+        return -1;
+    int64_t ms = 0;
+    const char *dot = strlen(s) > 19 && s[19] == '.' ? s + 20 : NULL;
+    for (int i = 0; dot && i < 3; i++)
+        ms = ms * 10 + (isdigit((unsigned char)dot[i]) ? dot[i] - '0' : 0);
+    if (dot && !isdigit((unsigned char)dot[0]))
+        ms = 0;
+    *out = sec * 1000 + ms;
+    return 0;
+}
+
+static int parse_json(const char *body, size_t len, Arena *arena, ParsedBatch *out, Error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return error_setf(err, 400, "bad_json", "请求体不是合法的JSON对象（第%d行）：%s",
+                          "the body is not a JSON object (line %d): %s", je.line, je.text, je.line,
+                          je.text);
+    }
+    int rc = -1;
+    json_t *auth = json_object_get(root, "auth"), *batch = json_object_get(root, "batch");
+    json_t *list = json_object_get(root, "readings");
+    if (!json_is_array(list)) {
+        error_set(err, 400, "bad_readings", "缺少 readings 数组", "the readings array is missing");
+        goto out;
+    }
+    size_t n = json_array_size(list);
+    if (n > MON_MAX_BATCH) {
+        error_setf(err, 413, "batch_too_large", "一批最多 %d 条读数", "at most %d readings a batch",
+                   MON_MAX_BATCH, MON_MAX_BATCH);
+        goto out;
+    }
+    out->auth = json_is_string(auth) ? arena_strdup(arena, json_string_value(auth)) : NULL;
+    out->batch = json_is_string(batch) ? arena_strdup(arena, json_string_value(batch)) : NULL;
+    out->readings = arena_alloc(arena, sizeof *out->readings * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = json_array_get(list, i);
+        json_t *sensor = json_object_get(r, "sensor"), *value = json_object_get(r, "value");
+        ParsedReading *pr = &out->readings[i];
+        if (!json_is_string(sensor) || !json_string_length(sensor)) {
+            malformed(err, "读数", "reading", (long)i, "缺少 sensor", "sensor is missing");
+            goto out;
+        }
+        if (!json_is_number(value) || !isfinite(json_number_value(value))) {
+            malformed(err, "读数", "reading", (long)i, "value 须为有限数值",
+                      "value must be a finite number");
+            goto out;
+        }
+        if (parse_time_ms(json_object_get(r, "ts"), &pr->ts_ms) < 0) {
+            malformed(err, "读数", "reading", (long)i, "ts 须为ISO-8601时间或Unix毫秒",
+                      "ts must be an ISO-8601 instant or Unix milliseconds");
+            goto out;
+        }
+        pr->sensor = arena_strdup(arena, json_string_value(sensor));
+        pr->value = json_number_value(value);
+    }
+    out->n = (int)n;
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* Splits the next whitespace-separated token of [*p, end); NUL-terminates it in place. */
+static char *next_token(char **p, char *end)
+{
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    if (*p >= end)
+        return NULL;
+    char *start = *p;
+    while (*p < end && **p != ' ' && **p != '\t')
+        (*p)++;
+    if (*p < end)
+        *(*p)++ = 0;
+    else
+        **p = 0; /* end points at the line's terminator, which is ours to overwrite */
+    return start;
+}
+
+static int parse_line(char *line, char *end, long lineno, int64_t now_ms, int seen_reading,
+                      Arena *arena, ParsedBatch *out, Error *err)
+{
+    char *p = line;
+    char *t1 = next_token(&p, end);
+    if (!t1 || t1[0] == '#')
+        return 0;
+    char *t2 = next_token(&p, end), *t3 = next_token(&p, end), *t4 = next_token(&p, end);
+    if (t1[0] == '@') {
+        if (seen_reading || !t2 || t3)
+            return malformed(err, "第", "line", lineno, "头部行须在读数之前且只有一个参数",
+                             "header lines come before the readings and take one argument");
+        if (strcmp(t1, "@auth") == 0)
+            out->auth = arena_strdup(arena, t2);
+        else if (strcmp(t1, "@batch") == 0)
+            out->batch = arena_strdup(arena, t2);
+        else
+            return malformed(err, "第", "line", lineno, "未知的头部行", "unknown header line");
+        return 0;
+    }
+    if (!t2 || t4)
+        return malformed(err, "第", "line", lineno, "应为“传感器编号 数值 [毫秒时间戳]”",
+                         "expected \"SENSOR VALUE [TS_MS]\"");
+    char *e;
+    errno = 0;
+    double v = strtod(t2, &e);
+    if (*e || errno || !isfinite(v))
+        return malformed(err, "第", "line", lineno, "数值无效", "the value is not a finite number");
+    int64_t ts = now_ms;
+    if (t3) {
+        errno = 0;
+        long long n = strtoll(t3, &e, 10);
+        if (*e || errno || n < 0)
+            return malformed(err, "第", "line", lineno, "时间戳须为Unix毫秒",
+                             "the timestamp must be Unix milliseconds");
+        ts = n;
+    }
+    ParsedReading *pr = &out->readings[out->n++];
+    pr->sensor = t1;
+    pr->value = v;
+    pr->ts_ms = ts;
+    return 0;
+}
+
+static int parse_lines(const char *body, size_t len, int64_t now_ms, Arena *arena, ParsedBatch *out,
+                       Error *err)
+{
+    size_t nlines = 1;
+    for (size_t i = 0; i < len; i++)
+        nlines += body[i] == '\n';
+    if (nlines > MON_MAX_BATCH + 16)
+        return error_setf(err, 413, "batch_too_large", "一批最多 %d 条读数",
+                          "at most %d readings a batch", MON_MAX_BATCH, MON_MAX_BATCH);
+    char *copy = arena_strndup(arena, body, len); /* tokens point into it */
+    out->readings = arena_alloc(arena, sizeof *out->readings * nlines);
+    char *p = copy, *end = copy + len;
+    for (long lineno = 1; p < end; lineno++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *le = nl ? nl : end;
+        if (le > p && le[-1] == '\r')
+            le--;
+        if (memchr(p, 0, (size_t)(le - p)))
+            return malformed(err, "第", "line", lineno, "含有NUL字符", "contains a NUL byte");
+        if (parse_line(p, le, lineno, now_ms, out->n > 0, arena, out, err) < 0)
+            return -1;
+        p = nl ? nl + 1 : end;
+    }
+    if (out->n > MON_MAX_BATCH)
+        return error_setf(err, 413, "batch_too_large", "一批最多 %d 条读数",
+                          "at most %d readings a batch", MON_MAX_BATCH, MON_MAX_BATCH);
+    return 0;
+}
+
+int mon_parse(const char *body, size_t len, IngestFormat fmt, int64_t now_ms, Arena *arena,
+              ParsedBatch *out, Error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!body || len == 0)
+        return error_set(err, 400, "bad_readings", "请求体为空", "the body is empty");
+    return fmt == INGEST_JSON ? parse_json(body, len, arena, out, err)
+                              : parse_lines(body, len, now_ms, arena, out, err);
+}
+
+/* ---- authentication ---------------------------------------------------------------------- */
+
+static int unauthorised(Error *err)
+{
+    return error_set(
+        err, 401, "gateway_unauthorised", "网关认证失败：编号或密钥错误，或网关已停用",
+        "gateway authentication failed: wrong code or key, or the gateway is disabled");
+}
+
+static const GatewayRt *authenticate(const char *auth, const char *expect, Error *err)
+{
+    const char *colon = auth ? strchr(auth, ':') : NULL;
+    if (!colon || colon == auth || !colon[1] || colon - auth >= 64) {
+        unauthorised(err);
+        return NULL;
+    }
+    char code[64], hash[65];
+    snprintf(code, sizeof code, "%.*s", (int)(colon - auth), auth);
+    const GatewayRt *g = mon_gateway_by_code(code);
+    mon_key_hash(colon + 1, hash);
+    if (!g || !g->enabled || strlen(g->key_hash) != 64 || sodium_memcmp(hash, g->key_hash, 64) ||
+        (expect && strcmp(expect, code) != 0)) {
+        unauthorised(err);
+        return NULL;
+    }
+    return g;
+}
+
+/* ---- classification ---------------------------------------------------------------------- */
+
+typedef struct Accepted {
+    SensorRt *sensor;
+    int index; /* in the batch */
+    int64_t ts_ms;
+    double value;
+} Accepted;
+
+static void reject(json_t *rejected, int index, const char *sensor, const char *code,
+                   const char *zh, const char *en)
+{
+    json_array_append_new(rejected,
+                          json_pack("{s:i, s:s, s:s, s:s, s:s}", "index", index, "sensor", sensor,
+                                    "code", code, "message", zh, "message_en", en));
+}
+
+static int classify(const ParsedBatch *b, const GatewayRt *g, int64_t now_ms, Accepted *acc,
+                    json_t *rejected)
+{
+    int n = 0;
+    int64_t oldest = now_ms - mon_retention_ms();
+    for (int i = 0; i < b->n; i++) {
+        const ParsedReading *r = &b->readings[i];
+        SensorRt *s = mon_sensor_by_code(r->sensor);
+        if (!s)
+            reject(rejected, i, r->sensor, "unknown_sensor", "传感器未登记", "unknown sensor");
+        else if (s->gateway_id != g->id)
+            reject(rejected, i, r->sensor, "wrong_gateway", "传感器不属于该网关",
+                   "the sensor belongs to another gateway");
+        else if (strcmp(s->state, "disabled") == 0)
+            reject(rejected, i, r->sensor, "sensor_disabled", "传感器已停用",
+                   "the sensor is retired");
+        else if (r->ts_ms > now_ms + MON_FUTURE_SLACK_MS)
+            reject(rejected, i, r->sensor, "future_reading", "读数时间超前平台时钟5分钟以上",
+                   "the reading is more than 5 minutes in the future");
+        else if (r->ts_ms < oldest)
+            reject(rejected, i, r->sensor, "too_old", "读数早于保留期限",
+                   "the reading is older than the retention");
+        else
+            acc[n++] = (Accepted){s, i, r->ts_ms, r->value};
+    }
+    return n;
+}
+
+static int by_sensor_then_time(const void *a, const void *b)
+{
+    const Accepted *x = a, *y = b;
+    if (x->sensor != y->sensor)
+        return x->sensor < y->sensor ? -1 : 1;
+    if (x->ts_ms != y->ts_ms)
+        return x->ts_ms < y->ts_ms ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+static WarnSubject sensor_subject(Tx *tx, const SensorRt *s)
+{
+    WarnSubject w = {arena_printf(tx->arena, "sensor:%lld", (long long)s->id),
+                     s->point_id,
+                     s->id,
+                     s->enterprise_id,
+                     s->division,
+                     s->type,
+                     s->code,
+                     s->unit};
+    return w;
+}
+
+/* A reading from a sensor that was 掉线: back online, its no-data warning closed at once. */
+static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *err)
+{
+    WarnSubject subj = sensor_subject(tx, s);
+    for (int r = 0; r < s->nrules; r++) {
+        RuleInst *ri = &s->rules[r];
+        if (ri->spec.kind != RULE_NODATA || ri->st.level == LEVEL_NONE)
+            continue;
+        RuleChange ch = {ri->st.level, LEVEL_NONE};
+        ri->st = (RuleState){LEVEL_NONE, at_ms, LEVEL_NONE, at_ms};
+        if (mon_warning_change(tx, ri, &subj, &ch, 0, at_ms, NULL, out, err) < 0)
+            return -1;
+    }
+    if (strcmp(s->state, "offline") != 0)
+        return 0;
+    snprintf(s->state, sizeof s->state, "online");
+    DbValue p[] = {db_int(s->id)};
+    if (store_exec(tx->conn, "UPDATE monitor_sensors SET state = 'online' WHERE id = $1", p, 1,
+                   NULL, err) < 0)
+        return -1;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)s->id);
+    tx_event(tx, "monitor_sensors", key, "status", s->division);
+    return mon_point_refresh_status(tx, s->point_id, err);
+}
+
+/* Every non-no-data rule of a sensor at event time now. */
+static int evaluate_sensor(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
+{
+    WarnSubject subj = sensor_subject(tx, s);
+    for (int r = 0; r < s->nrules; r++) {
+        RuleInst *ri = &s->rules[r];
+        double m;
+        if (ri->spec.kind == RULE_NODATA || !rule_metric(&ri->spec, &s->win, now, &m))
+            continue;
+        WarnLevel cand = rule_level_with_hysteresis(&ri->spec, m, ri->st.level);
+        RuleChange ch;
+        if (rule_step(&ri->spec, &ri->st, cand, now, &ch) &&
+            mon_warning_change(tx, ri, &subj, &ch, m, now, &s->win, out, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The highest level of a member rule among the sensors of a point. */
+static WarnLevel member_level(int64_t point_id, int64_t rule_id)
+{
+    WarnLevel best = LEVEL_NONE;
+    for (int i = 0; i < mon_sensor_count(); i++) {
+        SensorRt *s = mon_sensor_at(i);
+        if (s->point_id != point_id)
+            continue;
+        for (int r = 0; r < s->nrules; r++)
+            if (s->rules[r].spec.id == rule_id && s->rules[r].st.level > best)
+                best = s->rules[r].st.level;
+    }
+    return best;
+}
+
+static int evaluate_combos(Tx *tx, int64_t point_id, int64_t now, json_t *out, Error *err)
+{
+    for (int i = 0; i < mon_combo_count(); i++) {
+        ComboInst *c = mon_combo_at(i);
+        if (c->point_id != point_id)
+            continue;
+        WarnLevel levels[8];
+        for (int m = 0; m < c->nmembers; m++)
+            levels[m] = member_level(point_id, c->members[m]);
+        WarnLevel cand = combo_level(levels, c->nmembers);
+        RuleChange ch;
+        if (!rule_step(&c->r.spec, &c->r.st, cand, now, &ch))
+            continue;
+        WarnSubject subj = {arena_printf(tx->arena, "point:%lld", (long long)point_id),
+                            point_id,
+                            0,
+                            c->enterprise_id,
+                            c->division,
+                            NULL,
+                            NULL,
+                            NULL};
+        if (mon_warning_change(tx, &c->r, &subj, &ch, (double)cand, now, NULL, out, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Stores the accepted readings (dup[i] set for duplicates) and evaluates the new ones. */
+static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsigned char *dup,
+                              json_t *warnings, Error *err)
+{
+    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
+    int64_t *affected = arena_alloc(tx->arena, sizeof *affected * (size_t)(n ? n : 1));
+    qsort(acc, (size_t)n, sizeof *acc, by_sensor_then_time);
+    for (int i = 0; i < n; i++) {
+        rows[3 * i] = db_int(acc[i].sensor->id);
+        rows[3 * i + 1] = db_int(acc[i].ts_ms);
+        rows[3 * i + 2] = db_real(acc[i].value);
+    }
+    if (store_exec_many(tx->conn,
+                        "INSERT INTO monitor_readings (sensor_id, ts, value) VALUES ($1, $2, $3)"
+                        " ON CONFLICT DO NOTHING",
+                        rows, 3, n, affected, err) < 0)
+        return -1;
+    for (int i = 0; i < n;) {
+        SensorRt *s = acc[i].sensor;
+        int any = 0;
+        for (; i < n && acc[i].sensor == s; i++) {
+            if (!affected[i]) {
+                dup[acc[i].index] = 1;
+                continue;
+            }
+            if (!window_insert(&s->win, (Sample){acc[i].ts_ms, acc[i].value}))
+                continue;
+            if (!any && back_online(tx, s, acc[i].ts_ms, warnings, err) < 0)
+                return -1;
+            any = 1;
+            if (strcmp(s->state, "maintenance") == 0)
+                continue; /* stored, not evaluated: the values of a sensor under repair */
+            const Sample *latest = window_latest(&s->win);
+            if (evaluate_sensor(tx, s, latest->ts_ms, warnings, err) < 0 ||
+                evaluate_combos(tx, s->point_id, latest->ts_ms, warnings, err) < 0)
+                return -1;
+        }
+        if (!any)
+            continue;
+        s->last_arrival_ms = now_ms;
+        s->dirty = 1;
+        const Sample *latest = window_latest(&s->win);
+        window_trim(&s->win, latest->ts_ms - s->keep_ms);
+    }
+    return 0;
+}
+
+/* ---- the entry point --------------------------------------------------------------------- */
+
+static json_t *answer(const ParsedBatch *b, int accepted, int dups, json_t *rejected,
+                      json_t *warnings)
+{
+    return json_pack("{s:s?, s:i, s:i, s:O, s:O}", "batch", b->batch, "accepted", accepted,
+                     "duplicates", dups, "rejected", rejected, "warnings", warnings);
+}
+
+static int ingest_locked(Store *store, const ParsedBatch *b, const GatewayRt *g, int64_t now_ms,
+                         Arena *arena, json_t **result, Error *err)
+{
+    json_t *rejected = json_array(), *warnings = json_array();
+    Accepted *acc = arena_alloc(arena, sizeof *acc * (size_t)(b->n ? b->n : 1));
+    unsigned char *dup = arena_alloc(arena, (size_t)(b->n ? b->n : 1));
+    int n = classify(b, g, now_ms, acc, rejected);
+    Actor gateway = actor_system;
+    gateway.username = arena_printf(arena, "gateway:%s", g->code);
+    StoreConn *c = store_acquire(store);
+    Tx tx;
+    int rc = tx_begin(&tx, c, &gateway, arena, err);
+    if (rc == 0) {
+        rc = store_and_evaluate(&tx, acc, n, now_ms, dup, warnings, err);
+        if (rc == 0)
+            rc = tx_commit(&tx, err);
+        else
+            tx_rollback(&tx);
+    }
+    store_release(store, c);
+    if (rc < 0) {
+        mon_engine_mark_stale(); /* memory may hold what the store does not */
+    } else {
+        int dups = 0;
+        for (int i = 0; i < b->n; i++)
+            dups += dup[i];
+        *result = answer(b, n - dups, dups, rejected, warnings);
+    }
+    json_decref(rejected);
+    json_decref(warnings);
+    return rc;
+}
+
+int monitoring_ingest(Store *store, const char *auth, const char *expect_gateway, const char *body,
+                      size_t len, IngestFormat fmt, json_t **result, Error *err)
+{
+    Arena arena = ARENA_INIT;
+    ParsedBatch b;
+    int64_t now_ms = mon_now_ms();
+    int rc = mon_parse(body, len, fmt, now_ms, &arena, &b, err);
+    if (rc == 0) {
+        mon_engine_lock();
+        const GatewayRt *g = NULL;
+        rc = mon_engine_refresh(store, err);
+        if (rc == 0 && !(g = authenticate(auth ? auth : b.auth, expect_gateway, err)))
+            rc = -1;
+        if (rc == 0)
+            rc = ingest_locked(store, &b, g, now_ms, &arena, result, err);
+        mon_engine_unlock();
+    }
+    arena_free(&arena);
+    return rc;
+}

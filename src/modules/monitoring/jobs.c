@@ -1,0 +1,226 @@
+/* modules/monitoring/jobs — the background work of monitoring.
+ *
+ *   monitoring.nodata  every minute (scheduler, wall clock): sensors silent longer than their
+ *                      no-data rule turn 掉线 and raise it; the last values read since the
+ *                      previous run are written to the sensor rows.
+ *   monitoring.rollup  every hour: the last 48 hours of raw readings are rolled up by hour
+ *                      (late readings included), and raw readings older than the retention
+ *                      are deleted.
+ *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
+ *                      message id (outbox_seen), with a change event for the bell.
+ * The scheduler runs a job inside its own transaction; the engine lock is only tried there
+ * (never waited for) so a job and an ingest batch cannot wait on each other: when the engine
+ * is busy the job runs again a second later. */
+#include "modules/monitoring/monitoring_internal.h"
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "flow/outbox.h"
+#include "flow/scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NODATA_EVERY_S 60
+#define ROLLUP_EVERY_S 3600
+#define ROLLUP_SPAN_MS (48 * 3600 * 1000LL)
+
+static Store *job_store;
+
+static int schedule(Tx *tx, const char *kind, int64_t in_seconds, Error *err)
+{
+    return scheduler_set(tx, kind, kind, clock_now() + in_seconds, NULL, err);
+}
+
+int mon_jobs_schedule(Tx *tx, Error *err)
+{
+    if (schedule(tx, "monitoring.nodata", NODATA_EVERY_S, err) < 0)
+        return -1;
+    return schedule(tx, "monitoring.rollup", 300, err);
+}
+
+/* ---- no data (掉线) ----------------------------------------------------------------------- */
+
+static int sensor_offline(Tx *tx, SensorRt *s, Error *err)
+{
+    if (strcmp(s->state, "online") != 0)
+        return 0;
+    snprintf(s->state, sizeof s->state, "offline");
+    DbValue p[] = {db_int(s->id)};
+    if (store_exec(tx->conn, "UPDATE monitor_sensors SET state = 'offline' WHERE id = $1", p, 1,
+                   NULL, err) < 0)
+        return -1;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)s->id);
+    tx_event(tx, "monitor_sensors", key, "status", s->division);
+    return mon_point_refresh_status(tx, s->point_id, err);
+}
+
+static int flush_last_value(Tx *tx, SensorRt *s, Error *err)
+{
+    const Sample *latest = window_latest(&s->win);
+    if (!s->dirty || !latest)
+        return 0;
+    char ts[32];
+    mon_format_ms(latest->ts_ms, ts, sizeof ts);
+    DbValue p[] = {db_int(s->id), db_real(latest->value), db_text(ts)};
+    if (store_exec(tx->conn,
+                   "UPDATE monitor_sensors SET last_value = $2, last_reading_at = $3 WHERE id = $1",
+                   p, 3, NULL, err) < 0)
+        return -1;
+    s->dirty = 0;
+    return 0;
+}
+
+int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
+{
+    for (int i = 0; i < mon_sensor_count(); i++) {
+        SensorRt *s = mon_sensor_at(i);
+        if (flush_last_value(tx, s, err) < 0)
+            return -1;
+        if (strcmp(s->state, "disabled") == 0 || strcmp(s->state, "maintenance") == 0)
+            continue;
+        double silence_s = (double)(now_ms - s->last_arrival_ms) / 1000.0;
+        for (int r = 0; r < s->nrules; r++) {
+            RuleInst *ri = &s->rules[r];
+            if (ri->spec.kind != RULE_NODATA)
+                continue;
+            RuleChange ch;
+            WarnLevel cand = rule_raw_level(&ri->spec, silence_s);
+            if (!rule_step(&ri->spec, &ri->st, cand, now_ms, &ch))
+                continue;
+            WarnSubject subj = {arena_printf(tx->arena, "sensor:%lld", (long long)s->id),
+                                s->point_id,
+                                s->id,
+                                s->enterprise_id,
+                                s->division,
+                                s->type,
+                                s->code,
+                                "s"};
+            if (mon_warning_change(tx, ri, &subj, &ch, silence_s, now_ms, NULL, NULL, err) < 0)
+                return -1;
+            if (ch.to > LEVEL_NONE && sensor_offline(tx, s, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int nodata_job(Tx *tx, const char *key, json_t *payload, Error *err)
+{
+    (void)key;
+    (void)payload;
+    if (mon_engine_trylock() != 0)
+        return schedule(tx, "monitoring.nodata", 1, err);
+    int rc = mon_engine_refresh(job_store, err);
+    if (rc == 0)
+        rc = mon_nodata_scan(tx, mon_now_ms(), err);
+    if (rc < 0)
+        mon_engine_mark_stale(); /* the job's writes roll back; memory must follow */
+    mon_engine_unlock();
+    if (rc < 0)
+        return -1;
+    return schedule(tx, "monitoring.nodata", NODATA_EVERY_S, err);
+}
+
+/* ---- roll-up and retention ---------------------------------------------------------------- */
+
+int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
+{
+    int64_t from = now_ms - ROLLUP_SPAN_MS;
+    from -= from % 3600000;
+    DbValue p[] = {db_int(from), db_int(now_ms)};
+    if (store_exec(tx->conn,
+                   "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT"
+                   " sensor_id, ts - ts % 3600000, COUNT(*), SUM(value), MIN(value), MAX(value)"
+                   " FROM monitor_readings WHERE ts >= $1 AND ts <= $2 GROUP BY sensor_id,"
+                   " ts - ts % 3600000 ON CONFLICT (sensor_id, hour) DO UPDATE SET n = excluded.n,"
+                   " sum = excluded.sum, min = excluded.min, max = excluded.max",
+                   p, 2, NULL, err) < 0)
+        return -1;
+    DbValue q[] = {db_int(now_ms - mon_retention_ms())};
+    int64_t deleted = 0;
+    if (store_exec(tx->conn, "DELETE FROM monitor_readings WHERE ts < $1", q, 1, &deleted, err) < 0)
+        return -1;
+    if (deleted)
+        log_info("monitoring: 删除超过保留期的读数 %lld 条 / deleted %lld readings past retention",
+                 (long long)deleted, (long long)deleted);
+    return 0;
+}
+
+static int rollup_job(Tx *tx, const char *key, json_t *payload, Error *err)
+{
+    (void)key;
+    (void)payload;
+    if (mon_rollup(tx, mon_now_ms(), err) < 0)
+        return -1;
+    return schedule(tx, "monitoring.rollup", ROLLUP_EVERY_S, err);
+}
+
+/* ---- the in-app channel -------------------------------------------------------------------- */
+
+static int deliver_tx(Tx *tx, const char *id, json_t *payload, Error *err)
+{
+    int fresh = outbox_seen(tx->conn, "monitoring.notify.inapp", id, err);
+    if (fresh <= 0)
+        return fresh;
+    char now[32];
+    clock_format_iso(clock_now(), now, sizeof now);
+    const char *division = json_string_value(json_object_get(payload, "division_code"));
+    DbValue p[] = {db_int(json_integer_value(json_object_get(payload, "user_id"))),
+                   db_int(json_integer_value(json_object_get(payload, "warning_id"))),
+                   db_text(json_string_value(json_object_get(payload, "level"))),
+                   db_text(json_string_value(json_object_get(payload, "message"))),
+                   db_text(division),
+                   db_text(now)};
+    DbRows rows;
+    if (store_query(
+            tx->conn, tx->arena,
+            "INSERT INTO monitor_notices (user_id, warning_id, level, message, division_code,"
+            " delivered_at, created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $6, $6"
+            " WHERE EXISTS (SELECT 1 FROM users WHERE id = $1) RETURNING id",
+            p, 6, &rows, err) < 0)
+        return -1;
+    if (rows.nrows)
+        tx_event(tx, "monitor_notices", db_cell(&rows, 0, 0), "create", division);
+    return 0;
+}
+
+static int deliver_inapp(StoreConn *conn, const char *id, const char *topic, json_t *payload,
+                         Error *err)
+{
+    (void)topic;
+    Arena arena = ARENA_INIT;
+    Tx tx;
+    int rc = tx_begin(&tx, conn, &actor_system, &arena, err);
+    if (rc == 0) {
+        rc = deliver_tx(&tx, id, payload, err);
+        if (rc == 0)
+            rc = tx_commit(&tx, err);
+        else
+            tx_rollback(&tx);
+    }
+    arena_free(&arena);
+    return rc;
+}
+
+static int schedule_tx(Tx *tx, void *ctx, Error *err)
+{
+    (void)ctx;
+    return mon_jobs_schedule(tx, err);
+}
+
+void mon_jobs_start(Store *store)
+{
+    job_store = store;
+    scheduler_register("monitoring.nodata", nodata_job);
+    scheduler_register("monitoring.rollup", rollup_job);
+    outbox_register("monitoring.notify", deliver_inapp);
+    Arena arena = ARENA_INIT;
+    Error err = ERROR_INIT;
+    if (tx_run(store, &actor_system, &arena, schedule_tx, NULL, &err) < 0)
+        log_warn("monitoring: 定时任务登记失败 / cannot schedule the jobs: %s", err.message_en);
+    error_clear(&err);
+    arena_free(&arena);
+}

@@ -1,0 +1,78 @@
+/* modules/monitoring — the module: migrations, start-up, registration; see monitoring.h. */
+#include "modules/monitoring/monitoring_internal.h"
+
+#include "core/log.h"
+
+static int create_entities(StoreConn *c, Error *err)
+{
+    const Entity *const es[] = {&monitor_points_entity,  &monitor_gateways_entity,
+                                &monitor_sensors_entity, &monitor_rules_entity,
+                                &monitor_advice_entity,  &monitor_warnings_entity,
+                                &monitor_notices_entity};
+    for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
+        if (entity_create_table(c, es[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+/* The raw series is a clustered (sensor_id, ts) key on both backends: one B-tree, no rowid. */
+static const char sqlite_series[] =
+    "CREATE TABLE IF NOT EXISTS monitor_readings (sensor_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " value REAL NOT NULL, PRIMARY KEY (sensor_id, ts)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS monitor_rollup (sensor_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,"
+    " PRIMARY KEY (sensor_id, hour)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS monitor_warning_events (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " warning_id INTEGER NOT NULL REFERENCES monitor_warnings(id), at TEXT NOT NULL,"
+    " action TEXT NOT NULL, from_level TEXT NOT NULL, to_level TEXT NOT NULL, value REAL,"
+    " readings TEXT);"
+    "CREATE INDEX IF NOT EXISTS monitor_warning_events_warning ON monitor_warning_events"
+    " (warning_id);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_warnings_one_active ON monitor_warnings"
+    " (rule_id, subject) WHERE state = 'active';";
+
+static const char postgres_series[] =
+    "CREATE TABLE IF NOT EXISTS monitor_readings (sensor_id BIGINT NOT NULL, ts BIGINT NOT NULL,"
+    " value DOUBLE PRECISION NOT NULL, PRIMARY KEY (sensor_id, ts));"
+    "CREATE TABLE IF NOT EXISTS monitor_rollup (sensor_id BIGINT NOT NULL, hour BIGINT NOT NULL,"
+    " n BIGINT NOT NULL, sum DOUBLE PRECISION NOT NULL, min DOUBLE PRECISION NOT NULL,"
+    " max DOUBLE PRECISION NOT NULL, PRIMARY KEY (sensor_id, hour));"
+    "CREATE TABLE IF NOT EXISTS monitor_warning_events (id BIGSERIAL PRIMARY KEY,"
+    " warning_id BIGINT NOT NULL REFERENCES monitor_warnings(id), at TEXT NOT NULL,"
+    " action TEXT NOT NULL, from_level TEXT NOT NULL, to_level TEXT NOT NULL,"
+    " value DOUBLE PRECISION, readings TEXT);"
+    "CREATE INDEX IF NOT EXISTS monitor_warning_events_warning ON monitor_warning_events"
+    " (warning_id);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_warnings_one_active ON monitor_warnings"
+    " (rule_id, subject) WHERE state = 'active';";
+
+static const Migration migrations[] = {
+    {1, "monitoring registries, warnings and notices", NULL, NULL, create_entities},
+    {2, "readings, hourly roll-up, warning events, one active warning per rule and subject",
+     sqlite_series, postgres_series, NULL},
+};
+
+static int monitoring_migrate(Store *store, Error *err)
+{
+    return store_migrate(store, "monitoring", migrations,
+                         (int)(sizeof migrations / sizeof migrations[0]), err);
+}
+
+static void monitoring_start(Store *store)
+{
+    Error err = ERROR_INIT;
+    mon_engine_lock();
+    if (mon_engine_load(store, &err) < 0)
+        log_warn("monitoring: 引擎将在首批读数时重试加载 / the engine retries at the first batch");
+    mon_engine_unlock();
+    error_clear(&err);
+    mon_jobs_start(store);
+}
+
+const Module monitoring_module = {
+    .name = "monitoring",
+    .migrate = monitoring_migrate,
+    .register_routes = mon_register_routes,
+    .start = monitoring_start,
+    .demo = mon_demo,
+};
