@@ -65,6 +65,20 @@ static json_int_t user_id(Tx *tx, const char *username)
     return id;
 }
 
+/* The first enterprise of an industry (the demo enterprise account belongs to the first
+ * non-coal mine), 0 when there is none. */
+static json_int_t enterprise_of(Tx *tx, const char *industry)
+{
+    DbValue p[] = {db_text(industry)};
+    int64_t id = 0;
+    Error e = ERROR_INIT;
+    if (store_query_int(tx->conn, "SELECT MIN(id) FROM enterprises WHERE industry = $1", p, 1, &id,
+                        &e) != 0)
+        id = 0;
+    error_clear(&e);
+    return id;
+}
+
 static int gateway(Tx *tx, const char *code, const char *name, const char *secret, json_int_t *id,
                    Error *err)
 {
@@ -93,6 +107,7 @@ typedef struct PointDef {
     double dlon, dlat; /* offset from the town centre */
     const char *department, *person, *phone, *user;
     SensorDef sensors[4];
+    const char *industry; /* owned by the first enterprise of this industry, or NULL */
 } PointDef;
 
 static const PointDef named_points[] = {
@@ -106,7 +121,8 @@ static const PointDef named_points[] = {
      "李建国",
      "13909390001",
      "town1",
-     {{"RG-001", "rainfall", "mm", 300}, {"WL-001", "water_level", "m", 300}}},
+     {{"RG-001", "rainfall", "mm", 300}, {"WL-001", "water_level", "m", 300}},
+     NULL},
     {"MP-002",
      "河西镇滑坡监测点",
      "geohazard",
@@ -117,7 +133,8 @@ static const PointDef named_points[] = {
      "王秀兰",
      "13909390002",
      "town2",
-     {{"GNSS-002", "gnss_displacement", "mm", 600}, {"RG-002", "rainfall", "mm", 300}}},
+     {{"GNSS-002", "gnss_displacement", "mm", 600}, {"RG-002", "rainfall", "mm", 300}},
+     NULL},
     {"MP-003",
      "尾矿库在线监测",
      "tailings",
@@ -130,7 +147,8 @@ static const PointDef named_points[] = {
      "duty",
      {{"PL-003", "phreatic_line", "m", 600},
       {"BL-003", "beach_length", "m", 600},
-      {"DD-003", "dam_displacement", "mm", 600}}},
+      {"DD-003", "dam_displacement", "mm", 600}},
+     "non_coal_mine"},
     {"MP-004",
      "危化企业可燃有毒气体",
      "hazchem",
@@ -144,7 +162,8 @@ static const PointDef named_points[] = {
      {{"GAS-004", "combustible_gas", "%LEL", 60},
       {"TOX-004", "toxic_gas", "ppm", 60},
       {"TEMP-004", "temperature", "℃", 60},
-      {"SMK-004", "smoke", "", 60}}},
+      {"SMK-004", "smoke", "", 60}},
+     "hazardous_chemicals"},
 };
 
 static int add_point(Tx *tx, const PointDef *d, const Town *t, json_int_t gw, json_int_t *pid,
@@ -156,6 +175,9 @@ static int add_point(Tx *tx, const PointDef *d, const Town *t, json_int_t gw, js
                   "lat", t->lat + d->dlat, "address", t->name, "department", d->department,
                   "responsible_person", d->person, "responsible_phone", d->phone);
     json_int_t uid = d->user ? user_id(tx, d->user) : 0;
+    json_int_t ent = d->industry ? enterprise_of(tx, d->industry) : 0;
+    if (ent)
+        json_object_set_new(rec, "enterprise_id", json_integer(ent));
     if (uid)
         json_object_set_new(rec, "responsible_user_id", json_integer(uid));
     if (create(tx, &monitor_points_entity, rec, pid, err) < 0)
@@ -193,7 +215,8 @@ static int generated_points(Tx *tx, const Town *t, int nt, json_int_t gw, Error 
                       NULL,
                       NULL,
                       NULL,
-                      {{NULL, NULL, NULL, 0}}};
+                      {{NULL, NULL, NULL, 0}},
+                      NULL};
         Town here = *town;
         here.lon += r * cos(angle);
         here.lat += r * sin(angle);
