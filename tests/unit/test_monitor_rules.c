@@ -50,7 +50,7 @@ static void insert(SampleWindow *w, int64_t ts, double value)
     assert_int_equal(window_insert(w, (Sample){ts, value}), 1);
 }
 
-static double metric_at(const RuleSpec *spec, const SampleWindow *w, int64_t now)
+static double metric_at(const RuleSpec *spec, SampleWindow *w, int64_t now)
 {
     double m = NAN;
     assert_int_equal(rule_metric(spec, w, now, &m), 1);
@@ -59,7 +59,7 @@ static double metric_at(const RuleSpec *spec, const SampleWindow *w, int64_t now
 
 /* What the engine does per reading: metric -> level with hysteresis -> hold. Returns 1 on a
  * level change (filled into *change). */
-static int evaluate(const RuleSpec *spec, const SampleWindow *w, RuleState *st, int64_t now,
+static int evaluate(const RuleSpec *spec, SampleWindow *w, RuleState *st, int64_t now,
                     RuleChange *change)
 {
     double m;

@@ -246,7 +246,20 @@ static int evaluate_combos(Tx *tx, int64_t point_id, int64_t now, json_t *out, E
     return 0;
 }
 
-/* Stores the accepted readings (dup[i] set for duplicates) and evaluates the new ones. */
+/* The sensor's rules and its point's combinations at event time now; a sensor under repair
+ * (维护) is stored, not evaluated. */
+static int evaluate(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
+{
+    if (strcmp(s->state, "maintenance") == 0)
+        return 0;
+    if (evaluate_sensor(tx, s, now, out, err) < 0)
+        return -1;
+    return evaluate_combos(tx, s->point_id, now, out, err);
+}
+
+/* Stores the accepted readings (dup[i] set for duplicates) and evaluates the new ones: each
+ * reading newer than the sensor's newest at its own time, late ones folded in together and
+ * evaluated once at the newest time. */
 static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsigned char *dup,
                               json_t *warnings, Error *err)
 {
@@ -265,7 +278,9 @@ static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsi
         return -1;
     for (int i = 0; i < n;) {
         SensorRt *s = acc[i].sensor;
-        int any = 0;
+        const Sample *before = window_latest(&s->win);
+        int64_t newest = before ? before->ts_ms : INT64_MIN;
+        int any = 0, late = 0;
         for (; i < n && acc[i].sensor == s; i++) {
             if (!affected[i]) {
                 dup[acc[i].index] = 1;
@@ -276,19 +291,22 @@ static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsi
             if (!any && back_online(tx, s, acc[i].ts_ms, warnings, err) < 0)
                 return -1;
             any = 1;
-            if (strcmp(s->state, "maintenance") == 0)
-                continue; /* stored, not evaluated: the values of a sensor under repair */
-            const Sample *latest = window_latest(&s->win);
-            if (evaluate_sensor(tx, s, latest->ts_ms, warnings, err) < 0 ||
-                evaluate_combos(tx, s->point_id, latest->ts_ms, warnings, err) < 0)
+            if (acc[i].ts_ms < newest) { /* late: folded in, evaluated once at the newest time */
+                late = 1;
+                continue;
+            }
+            newest = acc[i].ts_ms;
+            late = 0;
+            if (evaluate(tx, s, newest, warnings, err) < 0)
                 return -1;
         }
         if (!any)
             continue;
+        if (late && evaluate(tx, s, newest, warnings, err) < 0)
+            return -1;
         s->last_arrival_ms = now_ms;
         s->dirty = 1;
-        const Sample *latest = window_latest(&s->win);
-        window_trim(&s->win, latest->ts_ms - s->keep_ms);
+        window_trim(&s->win, newest - s->keep_ms);
     }
     return 0;
 }

@@ -185,11 +185,13 @@ static void window_grow(SampleWindow *w)
     }
     int cap = w->cap ? w->cap * 2 : WINDOW_MIN_CAP;
     Sample *v = realloc(w->v, (size_t)cap * sizeof *v);
-    if (!v) {
+    long double *cum = v ? realloc(w->cum, (size_t)cap * sizeof *cum) : NULL;
+    if (!v || !cum) {
         fprintf(stderr, "yingji: out of memory (%zu bytes)\n", (size_t)cap * sizeof *v);
         abort();
     }
     w->v = v;
+    w->cum = cum;
     w->cap = cap;
 }
 
@@ -203,6 +205,12 @@ int window_insert(SampleWindow *w, Sample s)
     memmove(&w->v[pos + 1], &w->v[pos], (size_t)(w->n - pos) * sizeof *w->v);
     w->v[pos] = s;
     w->n++;
+    if (pos == w->n - 1 && w->cum_ok == pos) { /* an append to current sums */
+        w->cum[pos] = (pos ? w->cum[pos - 1] : 0) + s.value;
+        w->cum_ok = w->n;
+    } else if (w->cum_ok > pos) {
+        w->cum_ok = pos;
+    }
     return 1;
 }
 
@@ -217,13 +225,31 @@ void window_trim(SampleWindow *w, int64_t keep_from_ms)
         return;
     memmove(w->v, &w->v[drop], (size_t)(w->n - drop) * sizeof *w->v);
     w->n -= drop;
+    if (w->cum_ok < drop) {
+        w->cum_ok = 0;
+        return;
+    }
+    long double base = w->cum[drop - 1];
+    w->cum_ok -= drop;
+    for (int i = 0; i < w->cum_ok; i++)
+        w->cum[i] = w->cum[i + drop] - base;
+}
+
+/* Brings the running sums up to date. */
+static void window_settle(SampleWindow *w)
+{
+    for (int i = w->cum_ok; i < w->n; i++)
+        w->cum[i] = (i ? w->cum[i - 1] : 0) + w->v[i].value;
+    w->cum_ok = w->n;
 }
 
 void window_free(SampleWindow *w)
 {
     free(w->v);
+    free(w->cum);
     w->v = NULL;
-    w->n = w->cap = 0;
+    w->cum = NULL;
+    w->n = w->cap = w->cum_ok = 0;
 }
 
 const Sample *window_latest(const SampleWindow *w)
@@ -254,19 +280,18 @@ static int rate_metric(const RuleSpec *spec, const SampleWindow *w, int64_t now_
 }
 
 /* Sum over now - window < ts <= now; 0.0 (a metric) when no sample falls in the window. */
-static int sum_metric(const RuleSpec *spec, const SampleWindow *w, int64_t now_ms, double *metric)
+static int sum_metric(const RuleSpec *spec, SampleWindow *w, int64_t now_ms, double *metric)
 {
+    window_settle(w);
     int from = first_after(w, window_start(now_ms, spec->window_ms));
     int to = first_after(w, now_ms);
-    double sum = 0;
-    for (int i = from; i < to; i++)
-        sum += w->v[i].value;
-    *metric = sum;
+    long double sum = to > from ? w->cum[to - 1] - (from ? w->cum[from - 1] : 0) : 0;
+    *metric = fabsl(sum) < 1e6L ? (double)(roundl(sum * 1e9L) / 1e9L) : (double)sum;
     return 1;
 }
 
 /* NODATA and COMBO have no metric here (the engine and combo_level compute theirs). */
-int rule_metric(const RuleSpec *spec, const SampleWindow *w, int64_t now_ms, double *metric)
+int rule_metric(const RuleSpec *spec, SampleWindow *w, int64_t now_ms, double *metric)
 {
     if (w->n == 0)
         return 0;

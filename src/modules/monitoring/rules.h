@@ -12,7 +12,9 @@
  *                   ts >= now - window (a change over the window, in the value's unit);
  *                   no metric while the window holds fewer than two samples;
  *   RULE_SUM        the sum of the samples with now - window < ts <= now (rainfall 1 h /
- *                   3 h / 24 h cumulative: the lower edge is excluded, the upper included);
+ *                   3 h / 24 h cumulative: the lower edge is excluded, the upper included),
+ *                   rounded to 1e-9 so that decimal readings (0.1 + 0.2 …) reach a decimal
+ *                   threshold exactly as the hand-computed sum does;
  *   RULE_NODATA     seconds of silence, now - latest ts, evaluated against the wall clock by
  *                   the engine (掉线); thresholds are silences in seconds;
  *   RULE_COMBO      the lowest of its member rules' current levels at the same point (all
@@ -76,10 +78,16 @@ typedef struct Sample {
     double value;
 } Sample;
 
-/* Recent samples of one sensor, sorted by ts ascending, no two with the same ts. */
+/* Recent samples of one sensor, sorted by ts ascending, no two with the same ts. cum[i] is
+ * the sum of v[0..i] (extended precision) for i < cum_ok, brought up to date lazily by the
+ * next window sum, so a sum costs two binary searches whatever the window's length: appends
+ * keep it current in O(1); a late sample or a trim invalidates it from there on.
+ * Zero-initialise ({0}) before use. */
 typedef struct SampleWindow {
     Sample *v;
+    long double *cum;
     int n, cap;
+    int cum_ok;
 } SampleWindow;
 
 /* Inserts in ts order (late samples go to their place). Returns 1 when inserted, 0 when a
@@ -93,7 +101,7 @@ const Sample *window_latest(const SampleWindow *w);
 
 /* The metric of a THRESHOLD, RATE or SUM rule at event time now (see above). Returns 1 with
  * *metric set, 0 when the rule has no metric yet (empty window; RATE with < 2 samples). */
-int rule_metric(const RuleSpec *spec, const SampleWindow *w, int64_t now_ms, double *metric);
+int rule_metric(const RuleSpec *spec, SampleWindow *w, int64_t now_ms, double *metric);
 
 /* Level of a metric without hysteresis. */
 WarnLevel rule_raw_level(const RuleSpec *spec, double metric);
