@@ -1,5 +1,5 @@
 # Yingji build. `make run` and `make test` are the two entry points (see README.md).
-PKGS      := libmicrohttpd jansson sqlite3 libpq libsodium libqrencode
+PKGS      := libmicrohttpd jansson sqlite3 libpq libsodium libqrencode libmosquitto
 CC        ?= cc
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                  -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -17,7 +17,7 @@ HDRS      := $(shell find src -name '*.h')
 DB        ?= sqlite:data/yingji.db
 LISTEN    ?= 127.0.0.1:8080
 
-.PHONY: all run test deps web unit api e2e fuzz clean format lint demo-db bench
+.PHONY: all run test deps web unit api e2e mqtt restart fuzz clean format lint demo-db bench
 
 all: build/yingji
 
@@ -70,6 +70,14 @@ api: build/yingji build/yingji-san
 e2e: build/yingji web
 	tests/e2e/run.sh
 
+# Monitoring end to end: readings over MQTT through a real Mosquitto broker the test starts,
+# and a server killed in the middle of an ingest stream (both backends).
+mqtt: build/yingji build/yingji-san
+	tests/mqtt/run.sh
+
+restart: build/yingji build/yingji-san
+	tests/restart/run.sh
+
 # Benchmarks (not part of `make test`): bench/nearby compares geo_nearby on SQLite and on
 # PostgreSQL with PostgreSQL's own GiST KNN query (docs/performance.md).
 build/bench/nearby: bench/nearby/nearby.c $(LIB_OBJ)
@@ -77,8 +85,9 @@ build/bench/nearby: bench/nearby/nearby.c $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
-bench: build/bench/nearby
+bench: build/bench/nearby build/yingji
 	bench/nearby/run.sh build/bench/nearby
+	bench/ingest/run.sh
 
 # A short libFuzzer run of every parser from its seed corpus (new inputs go to build/fuzz).
 FUZZ_SECONDS ?= 20
@@ -90,12 +99,16 @@ fuzz:
 	@mkdir -p build/fuzz/corpus_cjk
 	build/fuzz/fuzz_cjk -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
 		build/fuzz/corpus_cjk tests/fuzz/corpus_cjk
+	@mkdir -p build/fuzz/corpus_readings
+	build/fuzz/fuzz_readings -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		build/fuzz/corpus_readings tests/fuzz/corpus_readings
 
 test: deps
 	$(MAKE) all build/yingji-san web
 	$(MAKE) unit
 	$(MAKE) fuzz
 	$(MAKE) api
+	$(MAKE) mqtt
 	$(MAKE) e2e
 
 format:

@@ -1,6 +1,7 @@
 /* main — the `yingji` command table.
  *
  *   yingji serve  [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N]
+ *                 [--mqtt HOST:PORT]
  *   yingji demo   [--db URL] [--reference DIR] [--accounts-only]
  *   yingji import KIND FILE [--db URL]      KIND: an entity (divisions, orgs), or
  *                                           divisions-national DIR (--with-towns)
@@ -20,6 +21,7 @@
 #include "flow/scheduler.h"
 #include "modules/accounts/accounts.h"
 #include "modules/divisions/divisions.h"
+#include "modules/monitoring/monitoring.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -166,6 +168,11 @@ static int cmd_serve(const Opts *o)
         return 2;
     }
     cfg.listen_host = host;
+    const char *mqtt = opt(o, "mqtt", NULL); /* "": --mqtt without a value */
+    if (mqtt && !*mqtt) {
+        fprintf(stderr, "yingji: --mqtt 应为 HOST:PORT / --mqtt must be HOST:PORT\n");
+        return 2;
+    }
     cfg.threads = atoi(opt(o, "threads", "8"));
     if (cfg.threads < 1)
         cfg.threads = 1;
@@ -200,11 +207,21 @@ static int cmd_serve(const Opts *o)
     }
     scheduler_thread_start(store, 1000);
     outbox_thread_start(store, 1000);
+    if (mqtt && monitoring_mqtt_start(store, mqtt, &err) < 0) {
+        print_error("启动 MQTT 接入", "starting MQTT ingest", &err);
+        error_clear(&err);
+        http_stop(srv);
+        outbox_thread_stop();
+        scheduler_thread_stop();
+        store_close(store);
+        return 1;
+    }
     log_info("yingji serving http://%s:%d/ (database %s)", host, http_port(srv),
              store_url_redacted(store));
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("signal %d: stopping", sig);
+    monitoring_mqtt_stop();
     http_stop(srv);
     outbox_thread_stop();
     scheduler_thread_stop();
@@ -446,7 +463,8 @@ typedef struct Command {
 } Command;
 
 static const Command commands[] = {
-    {"serve", cmd_serve, "serve [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N]"},
+    {"serve", cmd_serve,
+     "serve [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N] [--mqtt HOST:PORT]"},
     {"demo", cmd_demo, "demo [--db URL] [--reference DIR] [--accounts-only]"},
     {"import", cmd_import,
      "import KIND FILE [--db URL]   (KIND: divisions, orgs; divisions-national DIR "

@@ -19,6 +19,7 @@ struct EventSub {
 };
 
 static pthread_mutex_t hub_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hub_published = PTHREAD_COND_INITIALIZER;
 static EventSub *subs;
 static uint64_t next_seq = 1;
 
@@ -47,6 +48,7 @@ void events_publish(const char *entity, const char *key, const char *action,
         s->count++;
         pthread_cond_signal(&s->ready);
     }
+    pthread_cond_broadcast(&hub_published);
     pthread_mutex_unlock(&hub_lock);
 }
 
@@ -95,7 +97,21 @@ size_t events_poll(EventSub *s, ChangeEvent *out, size_t max, int *resync)
     return n;
 }
 
+static struct timespec deadline_in(int timeout_ms);
+
 int events_wait(EventSub *s, int timeout_ms)
+{
+    struct timespec until = deadline_in(timeout_ms);
+    pthread_mutex_lock(&hub_lock);
+    int rc = 0;
+    while (s->count == 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&s->ready, &hub_lock, &until);
+    int pending = s->count > 0 || s->dropped;
+    pthread_mutex_unlock(&hub_lock);
+    return pending;
+}
+
+static struct timespec deadline_in(int timeout_ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -105,13 +121,19 @@ int events_wait(EventSub *s, int timeout_ms)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
+    return until;
+}
+
+uint64_t events_wait_published(uint64_t seen, int timeout_ms)
+{
+    struct timespec until = deadline_in(timeout_ms);
     pthread_mutex_lock(&hub_lock);
     int rc = 0;
-    while (s->count == 0 && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&s->ready, &hub_lock, &until);
-    int pending = s->count > 0 || s->dropped;
+    while (next_seq - 1 <= seen && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&hub_published, &hub_lock, &until);
+    uint64_t n = next_seq - 1;
     pthread_mutex_unlock(&hub_lock);
-    return pending;
+    return n;
 }
 
 uint64_t events_published_total(void)

@@ -31,5 +31,8 @@ size_t events_poll(EventSub *sub, ChangeEvent *out, size_t max, int *resync);
 /* Waits up to timeout_ms for an event; returns 1 if events are pending. */
 int events_wait(EventSub *sub, int timeout_ms);
 uint64_t events_published_total(void);
+/* Waits up to timeout_ms until more than `seen` events have been published in all; returns
+ * the number published so far (for a dispatcher serving many subscribers). */
+uint64_t events_wait_published(uint64_t seen, int timeout_ms);
 
 #endif

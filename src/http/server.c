@@ -146,8 +146,10 @@ static void sse_free(void *cls)
 static void *sse_notifier(void *arg)
 {
     Server *srv = arg;
+    uint64_t seen = events_published_total();
     while (!atomic_load(&srv->stopping)) {
-        usleep(100 * 1000);
+        /* woken by the next commit's events at once; else every 100 ms for heartbeats */
+        seen = events_wait_published(seen, 100);
         struct MHD_Connection *wake[256];
         int nwake = 0;
         int64_t now = clock_real_now_ms();

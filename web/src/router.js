@@ -21,6 +21,10 @@ const views = {
   TipsView: () => import('./views/TipsView.vue'),
   PlansView: () => import('./views/PlansView.vue'),
   SearchView: () => import('./views/SearchView.vue'),
+  MonitorBoardView: () => import('./views/MonitorBoardView.vue'),
+  MonitorPointsView: () => import('./views/MonitorPointsView.vue'),
+  MonitorGatewaysView: () => import('./views/MonitorGatewaysView.vue'),
+  MonitorWarningsView: () => import('./views/MonitorWarningsView.vue'),
 }
 
 // Registry pages share views/RegistryView.vue; each gets its own component name so that

@@ -107,8 +107,9 @@ typedef enum { INGEST_JSON, INGEST_LINES } IngestFormat;
 int monitoring_ingest(Store *store, const char *auth, const char *expect_gateway, const char *body,
                       size_t len, IngestFormat fmt, json_t **result, Error *err);
 
-/* MQTT (mqtt.c): subscribes to yingji/readings/+ on the broker at host:port, feeds every
- * message to monitoring_ingest (format by its first byte: '{' JSON, else lines) with the
+/* MQTT (mqtt.c): subscribes to yingji/readings/+ on the broker at host:port (as the shared
+ * subscription $share/yingji/yingji/readings/+, so several instances split the batches), feeds
+ * every message to monitoring_ingest (format by its first byte: '{' JSON, else lines) with the
  * topic's gateway code, and publishes the answer — after the commit — to
  * yingji/acks/<gateway> (QoS 1). That answer, not the MQTT PUBACK, is the durable
  * acknowledgement: a gateway resends a batch until it sees it. Reconnects by itself.

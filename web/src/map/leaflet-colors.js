@@ -13,7 +13,9 @@ const STATE_COLORS = {
   busy: '#f07c1b', deployed: '#f07c1b', dispatched: '#f07c1b', in_use: '#f07c1b', on_mission: '#f07c1b', mission: '#f07c1b', occupied: '#f07c1b',
   en_route: '#f07c1b', responding: '#f07c1b', full: '#f07c1b', in_transit: '#f07c1b',
   maintenance: '#e8c21a', repair: '#e8c21a', training: '#7b3294', limited: '#e8c21a', partial: '#e8c21a', low_stock: '#e8c21a', expiring: '#e8c21a',
-  unavailable: '#d7191c', broken: '#d7191c', damaged: '#d7191c', offline: '#d7191c', out_of_service: '#d7191c', fault: '#d7191c', expired: '#d7191c',
+  unavailable: '#d7191c', broken: '#d7191c', damaged: '#d7191c', out_of_service: '#d7191c', fault: '#d7191c', expired: '#d7191c',
+  // 监测点/传感器 掉线: dark grey, so that it is never mistaken for a red (I级) warning.
+  offline: '#4d4d4d', online: '#1a9850', disabled: '#8c8c8c',
   closed: '#8c8c8c', inactive: '#8c8c8c', retired: '#8c8c8c', suspended: '#8c8c8c', disbanded: '#8c8c8c', scrapped: '#8c8c8c', unknown: '#8c8c8c',
 }
 const FALLBACK_COLORS = ['#1a9850', '#2c7bb6', '#f07c1b', '#7b3294', '#e8c21a', '#d7191c', '#01665e', '#8c510a', '#c51b7d', '#8c8c8c']
@@ -36,6 +38,7 @@ const KIND_GLYPHS = {
   teams: '队', team: '队', rescue_teams: '队', team_members: '员', experts: '专', expert: '专', equipment: '装', machinery: '机',
   helipads: '直', helipad: '直', transport: '运', shelters: '避', shelter: '避', enterprises: '企', enterprise: '企',
   hazard_sources: '危', warehouses: '库', warehouse: '库', supplier_capacity: '产', supply_stock: '储',
+  'monitor-points': '测', monitor_points: '测',
 }
 export function kindGlyph(kind, label) {
   return KIND_GLYPHS[kind] || (label ? String(label).slice(0, 1) : '•')
