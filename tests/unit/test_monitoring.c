@@ -491,6 +491,53 @@ static void test_restart_replay(void **state)
         query_int(fx, "SELECT COUNT(*) FROM monitor_warning_events WHERE action = 'raise'"), 1);
 }
 
+typedef struct RollupCtx {
+    int64_t now_ms;
+} RollupCtx;
+
+static int rollup_tx(Tx *tx, void *ctx, Error *err)
+{
+    return mon_rollup(tx, ((RollupCtx *)ctx)->now_ms, err);
+}
+
+static void test_rollup_retention(void **state)
+{
+    Fx *fx = fixture(state);
+    /* three readings in one hour (1, 4, 7: n 3, sum 12, min 1, max 7), one in the next hour,
+     * and one older than the 90-day retention, written straight to the store */
+    int64_t now = (clock_real_now_ms() / 3600000) * 3600000 + 1800 * S; /* half past */
+    int64_t h = now - 1800 * S - 3600 * S;                              /* the hour before */
+    json_decref(send_lines(fx, GW_AUTH,
+                           fmt("WL 1 %lld\nWL 4 %lld\nWL 7 %lld\nWL 2 %lld\n", (long long)h,
+                               (long long)(h + 60 * S), (long long)(h + 3599 * S),
+                               (long long)(h + 3600 * S))));
+    StoreConn *c = store_acquire(fx->store);
+    Error err = ERROR_INIT;
+    DbValue p[] = {db_int(now - 91 * 86400 * S)};
+    assert_ok(store_exec(c,
+                         "INSERT INTO monitor_readings (sensor_id, ts, value) SELECT id, $1, 9"
+                         " FROM monitor_sensors WHERE code = 'WL'",
+                         p, 1, NULL, &err),
+              err);
+    store_release(fx->store, c);
+    Arena arena = ARENA_INIT;
+    RollupCtx r = {now};
+    assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
+    /* run twice: recomputing the same hours gives the same rows */
+    assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
+    arena_free(&arena);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 4);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 2);
+    assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup WHERE hour = %lld AND"
+                                       " n = 3 AND sum = 12 AND min = 1 AND max = 7",
+                                       (long long)h)),
+                     1);
+    assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup WHERE hour = %lld AND"
+                                       " n = 1 AND sum = 2",
+                                       (long long)(h + 3600 * S))),
+                     1);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown),                                   \
         cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
@@ -505,6 +552,7 @@ int main(void)
         BOTH(test_nodata),
         BOTH(test_gateways_and_bad_input),
         BOTH(test_restart_replay),
+        BOTH(test_rollup_retention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
