@@ -173,17 +173,7 @@ static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *e
         if (mon_warning_change(tx, ri, &subj, &ch, 0, at_ms, NULL, out, err) < 0)
             return -1;
     }
-    if (strcmp(s->state, "offline") != 0)
-        return 0;
-    snprintf(s->state, sizeof s->state, "online");
-    DbValue p[] = {db_int(s->id)};
-    if (store_exec(tx->conn, "UPDATE monitor_sensors SET state = 'online' WHERE id = $1", p, 1,
-                   NULL, err) < 0)
-        return -1;
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)s->id);
-    tx_event(tx, "monitor_sensors", key, "status", s->division);
-    return mon_point_refresh_status(tx, s->point_id, err);
+    return mon_sensor_switch_state(tx, s, "offline", "online", err);
 }
 
 /* Every non-no-data rule of a sensor at event time now. */

@@ -42,21 +42,6 @@ int mon_jobs_schedule(Tx *tx, Error *err)
 
 /* ---- no data (掉线) ----------------------------------------------------------------------- */
 
-static int sensor_offline(Tx *tx, SensorRt *s, Error *err)
-{
-    if (strcmp(s->state, "online") != 0)
-        return 0;
-    snprintf(s->state, sizeof s->state, "offline");
-    DbValue p[] = {db_int(s->id)};
-    if (store_exec(tx->conn, "UPDATE monitor_sensors SET state = 'offline' WHERE id = $1", p, 1,
-                   NULL, err) < 0)
-        return -1;
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)s->id);
-    tx_event(tx, "monitor_sensors", key, "status", s->division);
-    return mon_point_refresh_status(tx, s->point_id, err);
-}
-
 static int flush_last_value(Tx *tx, SensorRt *s, Error *err)
 {
     const Sample *latest = window_latest(&s->win);
@@ -100,7 +85,7 @@ int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
                                 "s"};
             if (mon_warning_change(tx, ri, &subj, &ch, silence_s, now_ms, NULL, NULL, err) < 0)
                 return -1;
-            if (ch.to > LEVEL_NONE && sensor_offline(tx, s, err) < 0)
+            if (ch.to > LEVEL_NONE && mon_sensor_switch_state(tx, s, "online", "offline", err) < 0)
                 return -1;
         }
     }

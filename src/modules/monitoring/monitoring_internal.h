@@ -120,6 +120,9 @@ typedef struct WarnSubject {
 int mon_warning_change(Tx *tx, RuleInst *ri, const WarnSubject *s, const RuleChange *ch,
                        double value, int64_t at_ms, const SampleWindow *window, json_t *out,
                        Error *err);
+/* 在线 ⇄ 掉线: when the sensor is in state `from`, sets `to` (memory and row), sends a
+ * "status" change event and refreshes its point's status; otherwise does nothing. */
+int mon_sensor_switch_state(Tx *tx, SensorRt *s, const char *from, const char *to, Error *err);
 /* Recomputes monitor_points.status from its active warnings and sensors. */
 int mon_point_refresh_status(Tx *tx, int64_t point_id, Error *err);
 

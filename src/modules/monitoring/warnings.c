@@ -281,6 +281,21 @@ int mon_point_refresh_status(Tx *tx, int64_t point_id, Error *err)
     return 0;
 }
 
+int mon_sensor_switch_state(Tx *tx, SensorRt *s, const char *from, const char *to, Error *err)
+{
+    if (strcmp(s->state, from) != 0)
+        return 0;
+    snprintf(s->state, sizeof s->state, "%s", to);
+    DbValue p[] = {db_int(s->id), db_text(to)};
+    if (store_exec(tx->conn, "UPDATE monitor_sensors SET state = $2 WHERE id = $1", p, 2, NULL,
+                   err) < 0)
+        return -1;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)s->id);
+    tx_event(tx, "monitor_sensors", key, "status", s->division);
+    return mon_point_refresh_status(tx, s->point_id, err);
+}
+
 int mon_warning_change(Tx *tx, RuleInst *ri, const WarnSubject *s, const RuleChange *ch,
                        double value, int64_t at_ms, const SampleWindow *window, json_t *out,
                        Error *err)
