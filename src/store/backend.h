@@ -18,6 +18,10 @@ typedef struct StoreOps {
     int (*exec_script)(void *native, const char *sql, Error *err);
     int (*exec_many)(void *native, const char *sql, const DbValue *rows, int nparams, int nrows,
                      int64_t *affected_each, Error *err);
+    /* Optional upkeep running beside the pool for the Store's lifetime (SQLite: the WAL
+     * checkpointer); start returns its handle or NULL, stop ends and frees it. */
+    void *(*upkeep_start)(const char *target);
+    void (*upkeep_stop)(void *upkeep);
 } StoreOps;
 
 extern const StoreOps store_sqlite_ops;

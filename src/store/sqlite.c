@@ -1,13 +1,20 @@
 /* store/sqlite — the embedded backend: one sqlite3 handle per pooled connection, WAL mode,
  * foreign keys on, synchronous=FULL so a committed transaction survives power loss. Every
  * connection gets the project's FTS5 tokenizer "cjk" (search/cjk_fts5.h, a leaf that
- * depends only on SQLite) before any statement can touch the full-text index. */
+ * depends only on SQLite) before any statement can touch the full-text index. A checkpointer
+ * thread per Store copies the WAL back into the database beside the writers, so commits do
+ * not stall on checkpoints. */
 #include "search/cjk_fts5.h"
 #include "store/backend.h"
+#include "core/arena.h"
+#include "core/log.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int fail(sqlite3 *db, Error *err)
 {
@@ -15,6 +22,12 @@ static int fail(sqlite3 *db, Error *err)
     int conflict = (code & 0xff) == SQLITE_CONSTRAINT;
     return store_error(err, conflict, sqlite3_errmsg(db));
 }
+
+/* Checkpoints run beside the writers (the upkeep thread below), so a commit never stops to
+ * copy the WAL back into the database; a writer only checkpoints itself when the WAL has
+ * grown past this many pages (the upkeep fell far behind). */
+#define WAL_SAFETY_PAGES "65536"
+#define CHECKPOINT_EVERY_MS 200
 
 static void *sq_connect(const char *path, Error *err)
 {
@@ -30,7 +43,9 @@ static void *sq_connect(const char *path, Error *err)
     sqlite3_busy_timeout(db, 30000);
     char *msg = NULL;
     if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
+                     " PRAGMA wal_autocheckpoint=" WAL_SAFETY_PAGES ";"
+                     " PRAGMA journal_size_limit=67108864;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         error_set(err, 500, "db_open_failed", "数据库初始化失败", "SQLite setup failed: %s",
                   msg ? msg : "?");
@@ -221,6 +236,77 @@ static int sq_exec_script(void *native, const char *sql, Error *err)
     return 0;
 }
 
+/* ---- upkeep: the WAL checkpointer -------------------------------------------------------- */
+
+typedef struct Checkpointer {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+} Checkpointer;
+
+/* PASSIVE checkpoints never wait for readers or writers: they copy what the WAL holds up to
+ * the oldest reader, and the next writer restarts the WAL once all of it is copied. */
+static void *checkpoint_loop(void *arg)
+{
+    Checkpointer *cp = arg;
+    pthread_mutex_lock(&cp->lock);
+    while (!cp->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&cp->wake, &cp->lock, &until);
+        if (cp->stop)
+            break;
+        pthread_mutex_unlock(&cp->lock);
+        int wal_pages = 0, copied = 0;
+        sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        pthread_mutex_lock(&cp->lock);
+    }
+    pthread_mutex_unlock(&cp->lock);
+    return NULL;
+}
+
+static void *sq_upkeep_start(const char *path)
+{
+    Checkpointer *cp = xcalloc(1, sizeof *cp);
+    Error err = ERROR_INIT;
+    cp->db = sq_connect(path, &err);
+    error_clear(&err);
+    pthread_mutex_init(&cp->lock, NULL);
+    pthread_cond_init(&cp->wake, NULL);
+    if (!cp->db || pthread_create(&cp->thread, NULL, checkpoint_loop, cp) != 0) {
+        log_warn("sqlite: 后台检查点线程未启动，由写入者自行检查点 / no checkpoint thread:"
+                 " writers checkpoint themselves");
+        if (cp->db)
+            sqlite3_close_v2(cp->db);
+        pthread_mutex_destroy(&cp->lock);
+        pthread_cond_destroy(&cp->wake);
+        free(cp);
+        return NULL;
+    }
+    return cp;
+}
+
+static void sq_upkeep_stop(void *upkeep)
+{
+    Checkpointer *cp = upkeep;
+    pthread_mutex_lock(&cp->lock);
+    cp->stop = 1;
+    pthread_cond_signal(&cp->wake);
+    pthread_mutex_unlock(&cp->lock);
+    pthread_join(cp->thread, NULL);
+    sqlite3_close_v2(cp->db);
+    pthread_mutex_destroy(&cp->lock);
+    pthread_cond_destroy(&cp->wake);
+    free(cp);
+}
+
 const StoreOps store_sqlite_ops = {
     .dialect = DIALECT_SQLITE,
     .begin_sql = "BEGIN IMMEDIATE",
@@ -229,5 +315,7 @@ const StoreOps store_sqlite_ops = {
     .exec = sq_exec,
     .query = sq_query,
     .exec_many = sq_exec_many,
+    .upkeep_start = sq_upkeep_start,
+    .upkeep_stop = sq_upkeep_stop,
     .exec_script = sq_exec_script,
 };

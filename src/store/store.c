@@ -21,6 +21,7 @@ struct Store {
     StoreConn *free_list;
     pthread_mutex_t lock;
     pthread_cond_t available;
+    void *upkeep; /* the backend's background upkeep, or NULL */
 };
 
 int db_col(const DbRows *r, const char *name)
@@ -90,6 +91,8 @@ Store *store_open(const char *url, int pool_size, Error *err)
         c->next_free = s->free_list;
         s->free_list = c;
     }
+    if (ops->upkeep_start)
+        s->upkeep = ops->upkeep_start(target);
     return s;
 }
 
@@ -97,6 +100,8 @@ void store_close(Store *s)
 {
     if (!s)
         return;
+    if (s->upkeep && s->ops->upkeep_stop)
+        s->ops->upkeep_stop(s->upkeep);
     for (int i = 0; i < s->size; i++)
         if (s->conns[i].native)
             s->ops->disconnect(s->conns[i].native);
