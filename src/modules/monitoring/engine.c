@@ -1,8 +1,8 @@
 /* modules/monitoring/engine — the in-memory state of every sensor and rule (监测引擎).
  *
- * One Engine per process, guarded by one mutex: ingest, the no-data scan and the routes that
- * read live values take it. It holds, per sensor, its registry row, a window of recent
- * samples as long as its longest rule, and one RuleInst (spec + RuleState + active warning)
+ * One Engine per process, guarded by one first-come-first-served lock: ingest, the no-data scan and
+ * the routes that read live values take it. It holds, per sensor, its registry row, a window of
+ * recent samples as long as its longest rule, and one RuleInst (spec + RuleState + active warning)
  * per effective rule; per point, its combination rules; and the gateways with their key
  * hashes. It is loaded from the store at start and reloaded when a registry row changes
  * (seen through the committed change events, so never before the change committed); a
@@ -39,7 +39,13 @@ struct Engine {
 };
 
 static Engine engine;
+
+/* A ticket lock: first come, first served. A gateway sending large batches gives the lock up
+ * between its transactions; with a plain mutex it would usually take it straight back, and a
+ * single urgent reading could wait behind a whole stream. */
 static pthread_mutex_t engine_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t engine_turn = PTHREAD_COND_INITIALIZER;
+static uint64_t next_ticket, now_serving;
 
 Engine *mon_engine(void)
 {
@@ -49,15 +55,27 @@ Engine *mon_engine(void)
 void mon_engine_lock(void)
 {
     pthread_mutex_lock(&engine_mu);
+    uint64_t mine = next_ticket++;
+    while (now_serving != mine)
+        pthread_cond_wait(&engine_turn, &engine_mu);
+    pthread_mutex_unlock(&engine_mu);
 }
 
 int mon_engine_trylock(void)
 {
-    return pthread_mutex_trylock(&engine_mu);
+    pthread_mutex_lock(&engine_mu);
+    int free_now = now_serving == next_ticket;
+    if (free_now)
+        next_ticket++;
+    pthread_mutex_unlock(&engine_mu);
+    return free_now ? 0 : -1;
 }
 
 void mon_engine_unlock(void)
 {
+    pthread_mutex_lock(&engine_mu);
+    now_serving++;
+    pthread_cond_broadcast(&engine_turn);
     pthread_mutex_unlock(&engine_mu);
 }
 

@@ -1,12 +1,13 @@
 /* modules/monitoring/ingest — readings in: parse, authenticate, store, evaluate, commit.
  *
  * The one entry point for HTTP and MQTT (monitoring_ingest, contract in monitoring.h). A
- * batch is one transaction: the readings (INSERT … ON CONFLICT DO NOTHING, so duplicates
- * are recognised by the store), the rule evaluations and every warning change they cause.
- * The answer is built only after the commit. The engine lock is held from evaluation to
- * commit so the in-memory windows and rule states follow the committed order; when a
- * transaction fails the engine is marked stale and reloaded from the store before the next
- * batch. */
+ * batch is stored in transactions of up to MON_TX_CHUNK readings, each holding its readings
+ * (INSERT … ON CONFLICT DO NOTHING, so duplicates are recognised by the store), the rule
+ * evaluations and every warning change they cause. The answer is built only after the last
+ * commit. The engine lock is held from evaluation to commit so the in-memory windows and
+ * rule states follow the committed order, and given up between transactions (first come,
+ * first served); when a transaction fails the engine is marked stale and reloaded from the
+ * store before the next one. */
 #include "modules/monitoring/monitoring_internal.h"
 
 #include "core/clock.h"
@@ -93,7 +94,8 @@ static const GatewayRt *authenticate(const char *auth, const char *expect, Error
 /* ---- classification ---------------------------------------------------------------------- */
 
 typedef struct Accepted {
-    SensorRt *sensor;
+    SensorRt *sensor; /* resolved again by sensor_id for each transaction (see ingest_chunk) */
+    int64_t sensor_id;
     int index; /* in the batch */
     int64_t ts_ms;
     double value;
@@ -130,7 +132,7 @@ static int classify(const ParsedBatch *b, const GatewayRt *g, int64_t now_ms, Ac
             reject(rejected, i, r->sensor, "too_old", "读数早于保留期限",
                    "the reading is older than the retention");
         else
-            acc[n++] = (Accepted){s, i, r->ts_ms, r->value};
+            acc[n++] = (Accepted){s, s->id, i, r->ts_ms, r->value};
     }
     return n;
 }
@@ -138,8 +140,8 @@ static int classify(const ParsedBatch *b, const GatewayRt *g, int64_t now_ms, Ac
 static int by_sensor_then_time(const void *a, const void *b)
 {
     const Accepted *x = a, *y = b;
-    if (x->sensor != y->sensor)
-        return x->sensor < y->sensor ? -1 : 1;
+    if (x->sensor_id != y->sensor_id)
+        return x->sensor_id < y->sensor_id ? -1 : 1;
     if (x->ts_ms != y->ts_ms)
         return x->ts_ms < y->ts_ms ? -1 : 1;
     return x->index - y->index;
@@ -255,7 +257,6 @@ static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsi
 {
     DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
     int64_t *affected = arena_alloc(tx->arena, sizeof *affected * (size_t)(n ? n : 1));
-    qsort(acc, (size_t)n, sizeof *acc, by_sensor_then_time);
     for (int i = 0; i < n; i++) {
         rows[3 * i] = db_int(acc[i].sensor->id);
         rows[3 * i + 1] = db_int(acc[i].ts_ms);
@@ -310,33 +311,81 @@ static json_t *answer(const ParsedBatch *b, int accepted, int dups, json_t *reje
                      "duplicates", dups, "rejected", rejected, "warnings", warnings);
 }
 
-static int ingest_locked(Store *store, const ParsedBatch *b, const GatewayRt *g, int64_t now_ms,
-                         Arena *arena, json_t **result, Error *err)
+/* One transaction of a batch: the readings acc[0..n) (sorted by sensor and time), their
+ * evaluations and warning changes; called with the engine lock held. Sensors are looked up
+ * again by id, as the engine may have been reloaded while the lock was given up between two
+ * transactions; a sensor that is gone by then is rejected. */
+static int ingest_chunk(Store *store, Accepted *acc, int n, int64_t now_ms, const Actor *gateway,
+                        unsigned char *dup, json_t *rejected, json_t *warnings,
+                        const ParsedBatch *b, Arena *arena, Error *err)
 {
-    json_t *rejected = json_array(), *warnings = json_array();
-    Accepted *acc = arena_alloc(arena, sizeof *acc * (size_t)(b->n ? b->n : 1));
-    unsigned char *dup = arena_alloc(arena, (size_t)(b->n ? b->n : 1));
-    int n = classify(b, g, now_ms, acc, rejected);
-    Actor gateway = actor_system;
-    gateway.username = arena_printf(arena, "gateway:%s", g->code);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        acc[i].sensor = mon_sensor_by_id(acc[i].sensor_id);
+        if (acc[i].sensor)
+            acc[kept++] = acc[i];
+        else
+            reject(rejected, acc[i].index, b->readings[acc[i].index].sensor, "unknown_sensor",
+                   "传感器未登记", "unknown sensor");
+    }
     StoreConn *c = store_acquire(store);
     Tx tx;
-    int rc = tx_begin(&tx, c, &gateway, arena, err);
+    int rc = tx_begin(&tx, c, gateway, arena, err);
     if (rc == 0) {
-        rc = store_and_evaluate(&tx, acc, n, now_ms, dup, warnings, err);
+        rc = store_and_evaluate(&tx, acc, kept, now_ms, dup, warnings, err);
         if (rc == 0)
             rc = tx_commit(&tx, err);
         else
             tx_rollback(&tx);
     }
     store_release(store, c);
-    if (rc < 0) {
+    if (rc < 0)
         mon_engine_mark_stale(); /* memory may hold what the store does not */
-    } else {
+    return rc < 0 ? -1 : kept;
+}
+
+/* Authenticates, classifies and stores a parsed batch in transactions of MON_TX_CHUNK
+ * readings, giving the engine lock up between them. */
+static int ingest_batch(Store *store, const ParsedBatch *b, const char *auth, const char *expect,
+                        int64_t now_ms, Arena *arena, json_t **result, Error *err)
+{
+    json_t *rejected = json_array(), *warnings = json_array();
+    Accepted *acc = arena_alloc(arena, sizeof *acc * (size_t)(b->n ? b->n : 1));
+    unsigned char *dup = arena_alloc(arena, (size_t)(b->n ? b->n : 1));
+    Actor gateway = actor_system;
+    int n = 0, stored = 0, rc;
+    mon_engine_lock();
+    const GatewayRt *g = NULL;
+    rc = mon_engine_refresh(store, err);
+    if (rc == 0 && !(g = authenticate(auth ? auth : b->auth, expect, err)))
+        rc = -1;
+    if (rc == 0) {
+        gateway.username = arena_printf(arena, "gateway:%s", g->code);
+        n = classify(b, g, now_ms, acc, rejected);
+        qsort(acc, (size_t)n, sizeof *acc, by_sensor_then_time);
+    }
+    if (rc < 0 || n == 0)
+        mon_engine_unlock();
+    for (int from = 0; rc == 0 && from < n; from += MON_TX_CHUNK) {
+        if (from > 0 && (mon_engine_lock(), mon_engine_refresh(store, err) < 0)) {
+            mon_engine_unlock();
+            rc = -1;
+            break;
+        }
+        int cnt = n - from < MON_TX_CHUNK ? n - from : MON_TX_CHUNK;
+        int kept = ingest_chunk(store, acc + from, cnt, now_ms, &gateway, dup, rejected, warnings,
+                                b, arena, err);
+        mon_engine_unlock();
+        if (kept < 0)
+            rc = -1;
+        else
+            stored += kept;
+    }
+    if (rc == 0) {
         int dups = 0;
         for (int i = 0; i < b->n; i++)
             dups += dup[i];
-        *result = answer(b, n - dups, dups, rejected, warnings);
+        *result = answer(b, stored - dups, dups, rejected, warnings);
     }
     json_decref(rejected);
     json_decref(warnings);
@@ -350,16 +399,8 @@ int monitoring_ingest(Store *store, const char *auth, const char *expect_gateway
     ParsedBatch b;
     int64_t now_ms = mon_now_ms();
     int rc = mon_parse(body, len, fmt, now_ms, &arena, &b, err);
-    if (rc == 0) {
-        mon_engine_lock();
-        const GatewayRt *g = NULL;
-        rc = mon_engine_refresh(store, err);
-        if (rc == 0 && !(g = authenticate(auth ? auth : b.auth, expect_gateway, err)))
-            rc = -1;
-        if (rc == 0)
-            rc = ingest_locked(store, &b, g, now_ms, &arena, result, err);
-        mon_engine_unlock();
-    }
+    if (rc == 0)
+        rc = ingest_batch(store, &b, auth, expect_gateway, now_ms, &arena, result, err);
     arena_free(&arena);
     return rc;
 }

@@ -25,12 +25,17 @@
  *
  * Promises
  *   - A reading is acknowledged only after the transaction holding it committed
- *     (synchronous=FULL on SQLite): an acknowledged reading is never lost.
+ *     (synchronous=FULL on SQLite): an acknowledged reading is never lost. A batch is stored
+ *     in transactions of at most MON_TX_CHUNK (1 000) readings, the engine given up between
+ *     them so a single urgent reading never waits behind a whole stream; the answer comes
+ *     after the last one. A batch that fails part-way may be partly stored: its resend finds
+ *     those readings as duplicates.
  *   - (sensor, ts) is unique: a duplicate keeps the first value and is counted, never
  *     evaluated twice; late and out-of-order readings are stored and folded into the windows
  *     in ts order; the rules are evaluated at the sensor's latest event time (rules.h).
  *   - At most one active warning per (rule, sensor) — a unique index, so a replayed stream
- *     after a crash never raises a warning twice. Each level change is one transaction with
+ *     after a crash never raises a warning twice. Each level change is in the transaction of
+ *     the readings that cause it, with
  *     its event row, audit entry, SSE change event and outbox messages: "monitoring.notify"
  *     per responsible person (id monitor:warning:<id>:<level>:user:<uid>), delivered in-app
  *     by this module; and "monitoring.publish" when the level reaches the publication level
@@ -99,8 +104,8 @@ extern const Entity monitor_notices_entity;
 typedef enum { INGEST_JSON, INGEST_LINES } IngestFormat;
 
 /* Authenticates auth ("CODE:KEY"; NULL: taken from the body), parses body, stores the
- * readings in one transaction, evaluates the rules and writes the warning changes in the
- * same transaction, commits, then returns 0 with *result (new reference; the answer
+ * readings (transactions of up to 1 000), evaluates the rules and writes the warning changes
+ * in the same transactions, commits, then returns 0 with *result (new reference; the answer
  * described above). -1 with err: 400 malformed, 401 bad key, 413 too large, 500 store.
  * expect_gateway (may be NULL): the gateway code the caller already knows (MQTT topic);
  * a different authenticated gateway is refused with 401. Thread-safe. */

@@ -17,6 +17,7 @@
 
 #define MON_FUTURE_SLACK_MS (5 * 60 * 1000LL) /* readings up to 5 min ahead of our clock */
 #define MON_MAX_BATCH 100000
+#define MON_TX_CHUNK 1000     /* readings per transaction: the most a single urgent reading waits */
 #define MON_EVENT_READINGS 50 /* readings kept with a warning event */
 
 /* ---- configuration (environment, read once at start) ------------------------------------- */
