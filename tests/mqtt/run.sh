@@ -1,12 +1,13 @@
 #!/bin/bash
 # tests/mqtt/run.sh [TEST_FILE…] — monitoring readings over MQTT, end to end, on both backends.
 #
-# For SQLite and then for a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh): starts
-# its own Mosquitto broker (/usr/sbin/mosquitto, a temp config: loopback listener on a free
-# port, anonymous, no persistence, a pid file), loads the demo data into a fresh database
-# (`yingji demo`), starts `yingji serve --mqtt 127.0.0.1:<broker> --test-clock` on a free
-# loopback port, waits for /healthz, runs `node --test` over tests/mqtt/*.test.mjs (or the
-# files given), then stops the server (SIGTERM) and the broker. The server is the ASan/UBSan
+# For SQLite and then for a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh): loads
+# the demo data into a fresh database (`yingji demo`), starts `yingji serve --mqtt
+# 127.0.0.1:<broker> --test-clock` on a free loopback port and waits for /healthz, then starts
+# its own Mosquitto broker on that port (/usr/sbin/mosquitto, a temp config: loopback
+# listener, anonymous, no persistence, a pid file) and waits until the server has connected
+# to it by itself; runs `node --test` over tests/mqtt/*.test.mjs (or the files given), then
+# stops the server (SIGTERM) and the broker. The server is the ASan/UBSan
 # build (build/yingji-san) when it exists, else build/yingji; a non-zero exit or a sanitizer
 # report in its log fails the run. Logs: tests/out/mqtt-<backend>.log (server),
 # tests/out/mqtt-<backend>-broker.log (broker).
@@ -98,11 +99,12 @@ port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# start_broker NAME — writes the config, starts the broker, waits for its port.
+# start_broker NAME — writes the config, starts the broker on broker_port (a free port is
+# chosen when it is empty), waits for its port.
 # Sets broker_port, broker_conf, broker_pidfile, broker_log, broker_pid.
 start_broker() {
     local name=$1 i
-    broker_port=$(free_port)
+    [ -n "${broker_port:-}" ] || broker_port=$(free_port)
     broker_conf="$tmp/mosquitto-$name.conf"
     broker_pidfile="$tmp/mosquitto-$name.pid"
     broker_log="tests/out/mqtt-$name-broker.log"
@@ -175,12 +177,9 @@ run_backend() {
         echo "$bad" >&2
         total_fail=$((total_fail + 1))
     fi
-    if ! start_broker "$name"; then
-        stop_broker
-        total_fail=$((total_fail + 1))
-        return
-    fi
-    echo "mqtt: [$name] broker on 127.0.0.1:$broker_port (pid $broker_pid, log $broker_log)"
+    # The server starts first, the broker after it: Yingji must make its first connection by
+    # itself once the broker is up (a broker restart later is one of the tests).
+    broker_port=$(free_port)
     port=$(free_port)
     url="http://127.0.0.1:$port"
     "$bin" serve --db "$db" --listen "127.0.0.1:$port" --mqtt "127.0.0.1:$broker_port" \
@@ -193,6 +192,24 @@ run_backend() {
         if [ $i -ge 300 ] || ! kill -0 "$server_pid" 2>/dev/null; then
             echo "mqtt: [$name] server did not come up; its log:" >&2
             tail -n 50 "$log" >&2
+            stop_server
+            total_fail=$((total_fail + 1))
+            return
+        fi
+        sleep 0.1
+    done
+    if ! start_broker "$name"; then
+        stop_broker
+        stop_server
+        total_fail=$((total_fail + 1))
+        return
+    fi
+    echo "mqtt: [$name] broker on 127.0.0.1:$broker_port (pid $broker_pid, log $broker_log)"
+    for ((i = 0; ; i++)); do
+        grep -q "connected to 127.0.0.1:$broker_port" "$log" && break
+        if [ $i -ge 400 ]; then
+            echo "mqtt: [$name] the server did not connect to the broker started after it" >&2
+            tail -n 20 "$log" >&2
             stop_server
             stop_broker
             total_fail=$((total_fail + 1))

@@ -11,7 +11,9 @@
  * Threads: libmosquitto runs its network loop on its own thread (mosquitto_loop_start);
  * the callbacks, and so every ingest, run there one message at a time. monitoring_ingest is
  * thread-safe; start and stop are called from the main thread only. Reconnection is
- * libmosquitto's (a first retry at once, then a backoff growing from 1 s to at most 30 s);
+ * libmosquitto's (a first retry at once, then a backoff growing from 1 s to at most 30 s)
+ * once a first connection was made; until then (the broker was not up when Yingji started)
+ * a thread of ours retries it with the same backoff;
  * the subscription is made again on every connect, so a broker restart is survived
  * (messages published while no instance is subscribed are the broker's to keep or lose: the
  * gateway resends until it sees its answer). An empty message (the MQTT idiom for clearing
@@ -24,6 +26,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <mosquitto.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,10 @@
 
 static struct mosquitto *client;
 static Store *ingest_store;
+static pthread_t connector;     /* retries the first connection (see connect_first) */
+static int connector_running;   /* connector started, not yet joined */
+static atomic_int stopping;     /* stop() asked the connector to give up */
+static atomic_int loop_started; /* libmosquitto's network thread runs */
 static char broker_host[256];
 static int broker_port;
 static int lib_ready;
@@ -229,6 +237,46 @@ bad:
                       "--mqtt must be HOST:PORT (got %s)", hp);
 }
 
+/* Starts the connection and, once it is under way, libmosquitto's network thread (which
+ * then reconnects by itself). 0 when both are started; -1 when the broker cannot be reached
+ * now (logged when `quiet` is 0). */
+static int connect_once(int quiet)
+{
+    int rc = mosquitto_connect_async(client, broker_host, broker_port, MQTT_KEEPALIVE);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        if (!quiet)
+            log_warn("mqtt: 暂时无法连接 %s:%d（%s），将在后台重试 / cannot connect to %s:%d yet "
+                     "(%s); retrying in the background",
+                     broker_host, broker_port, mosquitto_strerror(rc), broker_host, broker_port,
+                     mosquitto_strerror(rc));
+        return -1;
+    }
+    rc = mosquitto_loop_start(client);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        log_error("mqtt: 无法启动网络线程 / cannot start the network thread: %s",
+                  mosquitto_strerror(rc));
+        return -1;
+    }
+    atomic_store(&loop_started, 1);
+    return 0;
+}
+
+/* Retries the first connection with a backoff from 1 s to MQTT_RECONNECT_MAX s until it is
+ * made or stop() is called. */
+static void *connect_first(void *arg)
+{
+    (void)arg;
+    int delay = MQTT_RECONNECT_MIN;
+    while (!atomic_load(&stopping)) {
+        for (int slept = 0; slept < delay * 10 && !atomic_load(&stopping); slept++)
+            usleep(100 * 1000);
+        if (atomic_load(&stopping) || connect_once(1) == 0)
+            break;
+        delay = delay * 2 > MQTT_RECONNECT_MAX ? MQTT_RECONNECT_MAX : delay * 2;
+    }
+    return NULL;
+}
+
 int monitoring_mqtt_start(Store *store, const char *host_port, Error *err)
 {
     if (client)
@@ -260,19 +308,18 @@ int monitoring_mqtt_start(Store *store, const char *host_port, Error *err)
 
     log_info("mqtt: 客户端 %s 连接 %s:%d / client %s connecting to %s:%d", id, broker_host,
              broker_port, id, broker_host, broker_port);
-    int rc = mosquitto_connect_async(client, broker_host, broker_port, MQTT_KEEPALIVE);
-    if (rc != MOSQ_ERR_SUCCESS)
-        log_warn("mqtt: 暂时无法连接 %s:%d（%s），将在后台重试 / cannot connect to %s:%d yet "
-                 "(%s); retrying in the background",
-                 broker_host, broker_port, mosquitto_strerror(rc), broker_host, broker_port,
-                 mosquitto_strerror(rc));
-    rc = mosquitto_loop_start(client);
-    if (rc != MOSQ_ERR_SUCCESS) {
+    atomic_store(&stopping, 0);
+    if (connect_once(0) == 0)
+        return 0;
+    /* the broker is not there yet: libmosquitto only reconnects a client that was connected
+     * once, so a thread of ours retries the first connection */
+    if (pthread_create(&connector, NULL, connect_first, NULL) != 0) {
         mosquitto_destroy(client);
         client = NULL;
-        return error_set(err, 500, "mqtt_client", "无法启动 MQTT 网络线程",
-                         "cannot start the MQTT network thread: %s", mosquitto_strerror(rc));
+        return error_set(err, 500, "mqtt_client", "无法启动 MQTT 连接线程",
+                         "cannot start the MQTT connection thread");
     }
+    connector_running = 1;
     return 0;
 }
 
@@ -280,10 +327,17 @@ void monitoring_mqtt_stop(void)
 {
     if (!client)
         return;
+    atomic_store(&stopping, 1);
+    if (connector_running) {
+        pthread_join(connector, NULL);
+        connector_running = 0;
+    }
     /* disconnecting (also when not connected) ends the loop and its reconnect sleep; a batch
      * being ingested is finished, its answer may be lost: the gateway resends it */
     mosquitto_disconnect(client);
-    mosquitto_loop_stop(client, false);
+    if (atomic_load(&loop_started))
+        mosquitto_loop_stop(client, false);
+    atomic_store(&loop_started, 0);
     mosquitto_destroy(client);
     client = NULL;
     ingest_store = NULL;
