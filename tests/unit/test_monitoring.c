@@ -504,13 +504,21 @@ static void test_rollup_retention(void **state)
 {
     Fx *fx = fixture(state);
     /* three readings in one hour (1, 4, 7: n 3, sum 12, min 1, max 7), one in the next hour,
-     * and one older than the 90-day retention, written straight to the store */
+     * a late one five hours back, and one older than the 90-day retention, written straight
+     * to the store */
     int64_t now = (clock_real_now_ms() / 3600000) * 3600000 + 1800 * S; /* half past */
     int64_t h = now - 1800 * S - 3600 * S;                              /* the hour before */
     json_decref(send_lines(fx, GW_AUTH,
                            fmt("WL 1 %lld\nWL 4 %lld\nWL 7 %lld\nWL 2 %lld\n", (long long)h,
                                (long long)(h + 60 * S), (long long)(h + 3599 * S),
                                (long long)(h + 3600 * S))));
+    /* a late reading five hours back marks its hour for the roll-up */
+    int64_t late = h - 4 * 3600 * S;
+    json_decref(send_lines(fx, GW_AUTH, fmt("RG 5 %lld\n", (long long)late)));
+    assert_int_equal(
+        query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup_dirty WHERE hour = %lld",
+                          (long long)late)),
+        1);
     StoreConn *c = store_acquire(fx->store);
     Error err = ERROR_INIT;
     DbValue p[] = {db_int(now - 91 * 86400 * S)};
@@ -526,8 +534,13 @@ static void test_rollup_retention(void **state)
     /* run twice: recomputing the same hours gives the same rows */
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
     arena_free(&arena);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 4);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 2);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 5);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 3);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup_dirty"), 0);
+    assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup WHERE hour = %lld AND"
+                                       " n = 1 AND sum = 5",
+                                       (long long)late)),
+                     1);
     assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup WHERE hour = %lld AND"
                                        " n = 3 AND sum = 12 AND min = 1 AND max = 7",
                                        (long long)h)),

@@ -238,6 +238,33 @@ static int evaluate_combos(Tx *tx, int64_t point_id, int64_t now, json_t *out, E
     return 0;
 }
 
+/* Hours before the previous one that received readings now are marked for the roll-up job
+ * (jobs.c), which otherwise only recomputes the current and the previous hour. */
+static int mark_late_hours(Tx *tx, const Accepted *acc, const int64_t *affected, int n,
+                           int64_t now_ms, Error *err)
+{
+    const int64_t hour = 3600000;
+    int64_t recent = now_ms - now_ms % hour - hour;
+    DbValue *hours = NULL;
+    int nh = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t h = acc[i].ts_ms - acc[i].ts_ms % hour;
+        if (!affected[i] || h >= recent || (nh && hours[nh - 1].i == h))
+            continue;
+        int seen = 0;
+        for (int k = 0; k < nh && !seen; k++)
+            seen = hours[k].i == h;
+        if (seen)
+            continue;
+        if (!hours)
+            hours = arena_alloc(tx->arena, sizeof *hours * (size_t)n);
+        hours[nh++] = db_int(h);
+    }
+    return store_exec_many(
+        tx->conn, "INSERT INTO monitor_rollup_dirty (hour) VALUES ($1) ON CONFLICT DO NOTHING",
+        hours, 1, nh, NULL, err);
+}
+
 /* The sensor's rules and its point's combinations at event time now; a sensor under repair
  * (维护) is stored, not evaluated. */
 static int evaluate(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
@@ -266,6 +293,8 @@ static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsi
                         "INSERT INTO monitor_readings (sensor_id, ts, value) VALUES ($1, $2, $3)"
                         " ON CONFLICT DO NOTHING",
                         rows, 3, n, affected, err) < 0)
+        return -1;
+    if (mark_late_hours(tx, acc, affected, n, now_ms, err) < 0)
         return -1;
     for (int i = 0; i < n;) {
         SensorRt *s = acc[i].sensor;

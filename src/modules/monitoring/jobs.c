@@ -3,9 +3,11 @@
  *   monitoring.nodata  every minute (scheduler, wall clock): sensors silent longer than their
  *                      no-data rule turn 掉线 and raise it; the last values read since the
  *                      previous run are written to the sensor rows.
- *   monitoring.rollup  every hour: the last 48 hours of raw readings are rolled up by hour
- *                      (late readings included), and raw readings older than the retention
- *                      are deleted.
+ *   monitoring.rollup  every 5 minutes: the current and the previous hour are rolled up
+ *                      again, and a few older hours that received late readings (marked in
+ *                      monitor_rollup_dirty by the ingest); raw readings older than the
+ *                      retention are deleted. Each run touches hours, never the whole series,
+ *                      so it holds the write lock briefly however large the table grows.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
  *                      message id (outbox_seen), with a change event for the bell.
  * The scheduler runs a job inside its own transaction; the engine lock is only tried there
@@ -23,8 +25,9 @@
 #include <string.h>
 
 #define NODATA_EVERY_S 60
-#define ROLLUP_EVERY_S 3600
-#define ROLLUP_SPAN_MS (48 * 3600 * 1000LL)
+#define ROLLUP_EVERY_S 300
+#define ROLLUP_DIRTY_PER_RUN 6
+#define HOUR_MS 3600000LL
 
 static Store *job_store;
 
@@ -111,22 +114,44 @@ static int nodata_job(Tx *tx, const char *key, json_t *payload, Error *err)
 
 /* ---- roll-up and retention ---------------------------------------------------------------- */
 
+static int rollup_hour(Tx *tx, int64_t hour, Error *err)
+{
+    DbValue p[] = {db_int(hour), db_int(hour + HOUR_MS)};
+    return store_exec(tx->conn,
+                      "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT"
+                      " sensor_id, $1, COUNT(*), SUM(value), MIN(value), MAX(value) FROM"
+                      " monitor_readings WHERE ts >= $1 AND ts < $2 GROUP BY sensor_id ON CONFLICT"
+                      " (sensor_id, hour) DO UPDATE SET n = excluded.n, sum = excluded.sum,"
+                      " min = excluded.min, max = excluded.max",
+                      p, 2, NULL, err);
+}
+
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
 {
-    int64_t from = now_ms - ROLLUP_SPAN_MS;
-    from -= from % 3600000;
-    DbValue p[] = {db_int(from), db_int(now_ms)};
-    if (store_exec(tx->conn,
-                   "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT"
-                   " sensor_id, ts - ts % 3600000, COUNT(*), SUM(value), MIN(value), MAX(value)"
-                   " FROM monitor_readings WHERE ts >= $1 AND ts <= $2 GROUP BY sensor_id,"
-                   " ts - ts % 3600000 ON CONFLICT (sensor_id, hour) DO UPDATE SET n = excluded.n,"
-                   " sum = excluded.sum, min = excluded.min, max = excluded.max",
-                   p, 2, NULL, err) < 0)
+    int64_t current = now_ms - now_ms % HOUR_MS;
+    if (rollup_hour(tx, current - HOUR_MS, err) < 0 || rollup_hour(tx, current, err) < 0)
         return -1;
+    /* older hours that received late readings, a few per run, oldest first */
+    DbValue lim[] = {db_int(current - HOUR_MS), db_int(ROLLUP_DIRTY_PER_RUN)};
+    DbRows dirty;
+    if (store_query(tx->conn, tx->arena,
+                    "SELECT hour FROM monitor_rollup_dirty WHERE hour < $1 ORDER BY hour LIMIT $2",
+                    lim, 2, &dirty, err) < 0)
+        return -1;
+    for (int i = 0; i < dirty.nrows; i++) {
+        DbValue h[] = {db_int(atoll(db_cell(&dirty, i, 0)))};
+        if (rollup_hour(tx, h[0].i, err) < 0 ||
+            store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour = $1", h, 1, NULL,
+                       err) < 0)
+            return -1;
+    }
+    /* the time index makes this a range at the old end, however large the table */
     DbValue q[] = {db_int(now_ms - mon_retention_ms())};
     int64_t deleted = 0;
-    if (store_exec(tx->conn, "DELETE FROM monitor_readings WHERE ts < $1", q, 1, &deleted, err) < 0)
+    if (store_exec(tx->conn, "DELETE FROM monitor_readings WHERE ts < $1", q, 1, &deleted, err) <
+            0 ||
+        store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", q, 1, NULL, err) <
+            0)
         return -1;
     if (deleted)
         log_info("monitoring: 删除超过保留期的读数 %lld 条 / deleted %lld readings past retention",

@@ -50,6 +50,12 @@ static const Migration migrations[] = {
     {1, "monitoring registries, warnings and notices", NULL, NULL, create_entities},
     {2, "readings, hourly roll-up, warning events, one active warning per rule and subject",
      sqlite_series, postgres_series, NULL},
+    {3, "readings by time (roll-up and retention by hour), hours with late readings",
+     "CREATE INDEX IF NOT EXISTS monitor_readings_ts ON monitor_readings (ts);"
+     "CREATE TABLE IF NOT EXISTS monitor_rollup_dirty (hour INTEGER NOT NULL PRIMARY KEY)",
+     "CREATE INDEX IF NOT EXISTS monitor_readings_ts ON monitor_readings (ts);"
+     "CREATE TABLE IF NOT EXISTS monitor_rollup_dirty (hour BIGINT NOT NULL PRIMARY KEY)",
+     NULL},
 };
 
 static int monitoring_migrate(Store *store, Error *err)
