@@ -85,6 +85,10 @@ struct Route {
 enum {
     ROUTE_RAW_BODY = 1 << 0, /* body is not JSON (CSV upload); req->json stays NULL */
     ROUTE_NO_CSRF = 1 << 1,  /* cookie writes allowed without CSRF header (login) */
+    /* Long handlers (bulk ingest): run on the server's work threads, not on the network
+     * thread that owns the connection, so the other connections of that thread — live SSE
+     * streams among them — are not held up while it runs. */
+    ROUTE_OFFLOAD = 1 << 2,
 };
 
 void http_register_routes(const Route *routes, int n);

@@ -26,6 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define OFFLOAD_THREADS_MAX 64
+
+typedef struct OffloadJob OffloadJob;
+
 struct Server {
     struct MHD_Daemon *daemon;
     Store *store;
@@ -33,10 +37,22 @@ struct Server {
     char web_root[PATH_MAX];
     pthread_t notifier;
     atomic_int stopping;
+    /* work threads of ROUTE_OFFLOAD handlers: a FIFO of suspended connections */
+    pthread_t offload_threads[OFFLOAD_THREADS_MAX];
+    int noffload;
+    pthread_mutex_t offload_lock;
+    pthread_cond_t offload_ready;
+    OffloadJob *offload_head, *offload_tail;
+    int offload_stop;
 };
+
+enum { OFFLOAD_NONE, OFFLOAD_RUNNING, OFFLOAD_DONE };
 
 typedef struct ConnCtx {
     Arena arena;
+    int offload; /* OFFLOAD_*: a ROUTE_OFFLOAD handler queued, running or finished */
+    HttpIn in;   /* the request handed to the work thread */
+    Resp resp;   /* its answer, sent when the connection is resumed */
     StrBuf body;
     const Route *route;
     int too_large;
@@ -374,6 +390,83 @@ static struct MHD_Response *api_response(Resp *resp)
     return r;
 }
 
+/* ---------- work threads for ROUTE_OFFLOAD handlers ---------- */
+
+struct OffloadJob {
+    OffloadJob *next;
+    struct MHD_Connection *conn;
+    ConnCtx *ctx;
+};
+
+static void *offload_worker(void *arg)
+{
+    Server *srv = arg;
+    pthread_mutex_lock(&srv->offload_lock);
+    for (;;) {
+        while (!srv->offload_head && !srv->offload_stop)
+            pthread_cond_wait(&srv->offload_ready, &srv->offload_lock);
+        OffloadJob *job = srv->offload_head;
+        if (!job)
+            break; /* stopping, and the queue is drained */
+        srv->offload_head = job->next;
+        if (!srv->offload_head)
+            srv->offload_tail = NULL;
+        pthread_mutex_unlock(&srv->offload_lock);
+        router_handle(srv->store, &job->ctx->in, &job->ctx->arena, &job->ctx->resp);
+        job->ctx->offload = OFFLOAD_DONE;
+        MHD_resume_connection(job->conn); /* MHD calls on_request again: respond() answers */
+        free(job);
+        pthread_mutex_lock(&srv->offload_lock);
+    }
+    pthread_mutex_unlock(&srv->offload_lock);
+    return NULL;
+}
+
+/* Suspends the connection and queues its request for a work thread. */
+static void offload(Server *srv, struct MHD_Connection *conn, ConnCtx *ctx)
+{
+    OffloadJob *job = xcalloc(1, sizeof *job);
+    job->conn = conn;
+    job->ctx = ctx;
+    ctx->offload = OFFLOAD_RUNNING;
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&srv->offload_lock);
+    if (srv->offload_tail)
+        srv->offload_tail->next = job;
+    else
+        srv->offload_head = job;
+    srv->offload_tail = job;
+    pthread_cond_signal(&srv->offload_ready);
+    pthread_mutex_unlock(&srv->offload_lock);
+}
+
+static void offload_start(Server *srv)
+{
+    pthread_mutex_init(&srv->offload_lock, NULL);
+    pthread_cond_init(&srv->offload_ready, NULL);
+    /* as many as network threads: a short request never queues behind long ones for a thread
+     * (what it then waits for, e.g. the monitoring engine, is first come, first served) */
+    int n = srv->cfg.threads > 0 ? srv->cfg.threads : 4;
+    if (n > OFFLOAD_THREADS_MAX)
+        n = OFFLOAD_THREADS_MAX;
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&srv->offload_threads[srv->noffload], NULL, offload_worker, srv) == 0)
+            srv->noffload++;
+}
+
+/* Finishes the queued requests, then ends the work threads. */
+static void offload_stop(Server *srv)
+{
+    pthread_mutex_lock(&srv->offload_lock);
+    srv->offload_stop = 1;
+    pthread_cond_broadcast(&srv->offload_ready);
+    pthread_mutex_unlock(&srv->offload_lock);
+    for (int i = 0; i < srv->noffload; i++)
+        pthread_join(srv->offload_threads[i], NULL);
+    pthread_mutex_destroy(&srv->offload_lock);
+    pthread_cond_destroy(&srv->offload_ready);
+}
+
 static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx *ctx,
                                const char *url, const char *method)
 {
@@ -388,6 +481,13 @@ static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx
             r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
             status = 404;
         }
+    } else if (ctx->offload == OFFLOAD_RUNNING) {
+        return MHD_YES; /* suspended until the work thread resumes it */
+    } else if (ctx->offload == OFFLOAD_DONE) {
+        status = ctx->resp.status;
+        r = api_response(&ctx->resp);
+        json_decref(ctx->resp.json);
+        ctx->resp.json = NULL;
     } else {
         QueryCollect q = {&ctx->arena, NULL, 0, 0};
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
@@ -409,6 +509,11 @@ static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx
             .body_len = ctx->body.len,
             .body_too_large = ctx->too_large,
         };
+        if (ctx->route && (ctx->route->flags & ROUTE_OFFLOAD) && srv->noffload) {
+            ctx->in = in;
+            offload(srv, conn, ctx);
+            return MHD_YES;
+        }
         Resp resp = {0};
         router_handle(srv->store, &in, &ctx->arena, &resp);
         status = resp.status;
@@ -475,6 +580,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_info("access id=%s %s %s status=%d ms=%.1f%s", ctx->request_id, ctx->method, ctx->path,
              ctx->status, secs * 1000.0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    json_decref(ctx->resp.json); /* an offloaded answer that was never sent */
     strbuf_free(&ctx->body);
     arena_free(&ctx->arena);
     free(ctx);
@@ -538,6 +644,7 @@ Server *http_start(Store *store, const ServerConfig *cfg, Error *err)
         return NULL;
     }
     pthread_create(&srv->notifier, NULL, sse_notifier, srv);
+    offload_start(srv);
     return srv;
 }
 
@@ -555,6 +662,7 @@ void http_stop(Server *s)
     atomic_store(&sse_stopping, 1);
     pthread_join(s->notifier, NULL);
     MHD_quiesce_daemon(s->daemon);
+    offload_stop(s);
     sse_resume_all();
     MHD_stop_daemon(s->daemon);
     free(s);

@@ -124,10 +124,12 @@ test('a threshold crossing raises a warning: board, SSE by jurisdiction, chart, 
   try {
     assert.ok(await s1.waitFor((e) => e.event === 'hello', 5000))
     assert.ok(await s2.waitFor((e) => e.event === 'hello', 5000))
+    // the newest readings of WL-001 (the demo's history runs up to the moment it was loaded):
+    // rules are evaluated at a sensor's newest reading
     const now = Date.now()
     const body = { batch: 'api-json', readings: [
-      { sensor: 'WL-001', ts: new Date(now - 30000).toISOString(), value: 2.4 },
-      { sensor: 'WL-001', ts: now - 20000, value: 3.05 },
+      { sensor: 'WL-001', ts: new Date(now - 3000).toISOString(), value: 2.4 },
+      { sensor: 'WL-001', ts: now - 2000, value: 3.05 },
     ] }
     const r = await send(JSON.stringify(body), { type: 'application/json' })
     assert.equal(r.status, 200, show(r))
@@ -176,7 +178,7 @@ test('a threshold crossing raises a warning: board, SSE by jurisdiction, chart, 
     assert.equal(await dbInt(`SELECT COUNT(*) FROM monitor_warnings WHERE sensor_id = ${wl.id} AND state = 'active' AND rule_kind = 'threshold'`), 1)
 
     // a rise past 3.5 escalates the same warning
-    const up = await send(`WL-001 3.6 ${now - 10000}`)
+    const up = await send(`WL-001 3.6 ${now - 1000}`)
     assert.deepEqual(up.json.warnings.map((x) => [x.id, x.action, x.level]), [[raised.id, 'escalate', 'orange']])
     const full = (await admin.get(`${P}/monitor-warnings/${raised.id}`)).json
     assert.equal(full.max_level, 'orange')

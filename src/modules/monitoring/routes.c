@@ -464,7 +464,7 @@ static int notice_read(Req *req, Resp *resp, Error *err)
 
 static const Route routes[] = {
     {"POST", "/api/v1/readings", readings_post, 0, SCOPE_PUBLIC, NULL,
-     "上报监测读数（网关密钥认证）", ROUTE_RAW_BODY | ROUTE_NO_CSRF},
+     "上报监测读数（网关密钥认证）", ROUTE_RAW_BODY | ROUTE_NO_CSRF | ROUTE_OFFLOAD},
     ENTITY_ROUTES(&monitor_points_entity, "/api/v1/monitor-points", READ, WRITE),
     ENTITY_GEO_ROUTES(&monitor_points_entity, "/api/v1/monitor-points", READ, WRITE),
     ENTITY_ROUTES_NO_DELETE(&monitor_sensors_entity, "/api/v1/monitor-sensors", READ, WRITE),
