@@ -109,6 +109,7 @@ test: deps
 	$(MAKE) fuzz
 	$(MAKE) api
 	$(MAKE) mqtt
+	$(MAKE) restart
 	$(MAKE) e2e
 
 format:
