@@ -50,10 +50,15 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tmp=$(mktemp -d /tmp/yingji-mqtt.XXXXXX)
+tag=mqtt
 cluster=""
 server_pid=""
 broker_pid=""
 broker_pidfile=""
+total_pass=0
+total_fail=0
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
 
 # The broker may have been restarted by the tests: the pid file names the current one.
 stop_broker() {
@@ -72,28 +77,8 @@ stop_broker() {
     broker_pidfile=""
 }
 
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill -KILL "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=""
-    fi
-    stop_broker
-    if [ -n "$cluster" ]; then
-        scripts/pg-test-cluster.sh stop "$cluster" >/dev/null 2>&1 || true
-        cluster=""
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'kill_leftovers; stop_broker; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-
-total_pass=0
-total_fail=0
-
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
 
 port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -134,70 +119,20 @@ start_broker() {
     return 1
 }
 
-# Stops the server: SIGTERM, then up to 30 s for it to exit. Returns its exit status.
-stop_server() {
-    local pid=$server_pid i rc
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "mqtt: server did not exit within 30 s of SIGTERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        server_pid=""
-        return 124
-    fi
-    wait "$pid"
-    rc=$?
-    server_pid=""
-    return $rc
-}
-
-sanitizer_report() {
-    grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$1" | head -n 5
-}
-
 # run_backend NAME DB_URL — one full pass; adds to total_pass / total_fail.
 run_backend() {
     local name=$1 db=$2
     local log="tests/out/mqtt-$name.log" out="$tmp/node-$name.out"
-    local port url i pass fail cancelled rc bad
+    local port url i rc pass fail problems
     echo "=== mqtt tests on $name ($db) ==="
-    if ! "$bin" demo --db "$db" >"tests/out/mqtt-$name-demo.log" 2>&1; then
-        cat "tests/out/mqtt-$name-demo.log" >&2
-        echo "mqtt: [$name] yingji demo failed (log: tests/out/mqtt-$name-demo.log)" >&2
-        total_fail=$((total_fail + 1))
-        return
-    fi
-    if bad=$(sanitizer_report "tests/out/mqtt-$name-demo.log") && [ -n "$bad" ]; then
-        echo "mqtt: [$name] sanitizer report while loading the demo:" >&2
-        echo "$bad" >&2
-        total_fail=$((total_fail + 1))
-    fi
+    load_demo "$name" "$db" || return
     # The server starts first, the broker after it: Yingji must make its first connection by
     # itself once the broker is up (a broker restart later is one of the tests).
     broker_port=$(free_port)
     port=$(free_port)
     url="http://127.0.0.1:$port"
-    "$bin" serve --db "$db" --listen "127.0.0.1:$port" --mqtt "127.0.0.1:$broker_port" \
-        --test-clock >"$log" 2>&1 &
-    server_pid=$!
-    for ((i = 0; ; i++)); do
-        if node -e 'fetch(process.argv[1]+"/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url"; then
-            break
-        fi
-        if [ $i -ge 300 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-            echo "mqtt: [$name] server did not come up; its log:" >&2
-            tail -n 50 "$log" >&2
-            stop_server
-            total_fail=$((total_fail + 1))
-            return
-        fi
-        sleep 0.1
-    done
+    start_server "$name" "$log" "$port" --db "$db" --mqtt "127.0.0.1:$broker_port" --test-clock ||
+        return
     if ! start_broker "$name"; then
         stop_broker
         stop_server
@@ -224,60 +159,20 @@ run_backend() {
         MQTT_BROKER_BIN=$broker_bin YINGJI_LOG=$root/$log \
         node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" 2>&1 | tee "$out"
     rc=${PIPESTATUS[0]}
-
-    pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$out" | tail -n 1)
-    fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$out" | tail -n 1)
-    cancelled=$(sed -n 's/^ℹ cancelled \([0-9]*\)$/\1/p' "$out" | tail -n 1)
-    pass=${pass:-0}
-    fail=$((${fail:-0} + ${cancelled:-0}))
+    node_test_counts "$out"
     if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
         echo "mqtt: [$name] node --test exited $rc" >&2
         fail=1
     fi
-
-    stop_server
-    rc=$?
-    if [ $rc -ne 0 ]; then
-        echo "mqtt: [$name] server exited with status $rc (log: $log)" >&2
-        tail -n 30 "$log" >&2
-        fail=$((fail + 1))
-    fi
+    finish_server "$name" "$log"
     stop_broker
-    if bad=$(sanitizer_report "$log") && [ -n "$bad" ]; then
-        echo "mqtt: [$name] sanitizer report in $log:" >&2
-        echo "$bad" >&2
-        fail=$((fail + 1))
-    fi
+    fail=$((fail + problems))
     echo "mqtt: [$name] $pass passed, $fail failed"
     total_pass=$((total_pass + pass))
     total_fail=$((total_fail + fail))
 }
 
-for backend in $backends; do
-    case $backend in
-    sqlite)
-        run_backend sqlite "sqlite:$tmp/mqtt.db"
-        ;;
-    postgres)
-        cluster=$(mktemp -d /tmp/yingji-mqtt-pg.XXXXXX)
-        if ! pgurl=$(scripts/pg-test-cluster.sh start "$cluster" 2>"$tmp/pg-start.log"); then
-            cat "$tmp/pg-start.log" >&2
-            echo "mqtt: cannot start a PostgreSQL test cluster" >&2
-            total_fail=$((total_fail + 1))
-            scripts/pg-test-cluster.sh stop "$cluster" >/dev/null 2>&1 || rm -rf "$cluster"
-            cluster=""
-            continue
-        fi
-        run_backend postgres "$pgurl"
-        scripts/pg-test-cluster.sh stop "$cluster" >/dev/null 2>&1 || true
-        cluster=""
-        ;;
-    *)
-        echo "mqtt: unknown backend '$backend'" >&2
-        total_fail=$((total_fail + 1))
-        ;;
-    esac
-done
+for_each_backend run_backend
 
 echo "mqtt tests: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
