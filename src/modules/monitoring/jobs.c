@@ -6,8 +6,9 @@
  *   monitoring.rollup  every 5 minutes: the current and the previous hour are rolled up
  *                      again, and a few older hours that received late readings (marked in
  *                      monitor_rollup_dirty by the ingest); raw readings older than the
- *                      retention are deleted. Each run touches hours, never the whole series,
- *                      so it holds the write lock briefly however large the table grows.
+ *                      retention are deleted. Each run walks the (sensor_id, ts) key sensor by
+ *                      sensor over the hours it needs, never the whole series, so it holds the
+ *                      write lock briefly however large the table grows.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
  *                      message id (outbox_seen), with a change event for the bell.
  * The scheduler runs a job inside its own transaction; the engine lock is only tried there
@@ -114,22 +115,71 @@ static int nodata_job(Tx *tx, const char *key, json_t *payload, Error *err)
 
 /* ---- roll-up and retention ---------------------------------------------------------------- */
 
-static int rollup_hour(Tx *tx, int64_t hour, Error *err)
+/* Every sensor's id, as rows of one parameter for store_exec_many. */
+static int sensor_ids(Tx *tx, DbValue **ids, int *n, Error *err)
 {
-    DbValue p[] = {db_int(hour), db_int(hour + HOUR_MS)};
-    return store_exec(tx->conn,
-                      "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT"
-                      " sensor_id, $1, COUNT(*), SUM(value), MIN(value), MAX(value) FROM"
-                      " monitor_readings WHERE ts >= $1 AND ts < $2 GROUP BY sensor_id ON CONFLICT"
-                      " (sensor_id, hour) DO UPDATE SET n = excluded.n, sum = excluded.sum,"
-                      " min = excluded.min, max = excluded.max",
-                      p, 2, NULL, err);
+    DbRows rows;
+    if (store_query(tx->conn, tx->arena, "SELECT id FROM monitor_sensors ORDER BY id", NULL, 0,
+                    &rows, err) < 0)
+        return -1;
+    *n = rows.nrows;
+    *ids = arena_alloc(tx->arena, sizeof **ids * (size_t)(rows.nrows ? rows.nrows : 1));
+    for (int i = 0; i < rows.nrows; i++)
+        (*ids)[i] = db_int(atoll(db_cell(&rows, i, 0)));
+    return 0;
+}
+
+/* One hour of every sensor, each a range of the (sensor_id, ts) key. */
+static int rollup_hour(Tx *tx, const DbValue *ids, int n, int64_t hour, Error *err)
+{
+    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        rows[3 * i] = ids[i];
+        rows[3 * i + 1] = db_int(hour);
+        rows[3 * i + 2] = db_int(hour + HOUR_MS);
+    }
+    return store_exec_many(
+        tx->conn,
+        "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT $1,"
+        " $2, COUNT(*), SUM(value), MIN(value), MAX(value) FROM monitor_readings"
+        " WHERE sensor_id = $1 AND ts >= $2 AND ts < $3 HAVING COUNT(*) > 0 ON"
+        " CONFLICT (sensor_id, hour) DO UPDATE SET n = excluded.n, sum ="
+        " excluded.sum, min = excluded.min, max = excluded.max",
+        rows, 3, n, NULL, err);
+}
+
+/* Raw readings older than the retention, sensor by sensor. */
+static int expire(Tx *tx, const DbValue *ids, int n, int64_t before, Error *err)
+{
+    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 2 * (size_t)(n ? n : 1));
+    int64_t *deleted = arena_alloc(tx->arena, sizeof *deleted * (size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        rows[2 * i] = ids[i];
+        rows[2 * i + 1] = db_int(before);
+    }
+    if (store_exec_many(tx->conn, "DELETE FROM monitor_readings WHERE sensor_id = $1 AND ts < $2",
+                        rows, 2, n, deleted, err) < 0)
+        return -1;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += deleted[i];
+    if (total)
+        log_info("monitoring: 删除超过保留期的读数 %lld 条 / deleted %lld readings past retention",
+                 (long long)total, (long long)total);
+    DbValue q[] = {db_int(before)};
+    return store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", q, 1, NULL,
+                      err);
 }
 
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
 {
+    DbValue *ids;
+    int n;
+    if (sensor_ids(tx, &ids, &n, err) < 0)
+        return -1;
     int64_t current = now_ms - now_ms % HOUR_MS;
-    if (rollup_hour(tx, current - HOUR_MS, err) < 0 || rollup_hour(tx, current, err) < 0)
+    if (rollup_hour(tx, ids, n, current - HOUR_MS, err) < 0 ||
+        rollup_hour(tx, ids, n, current, err) < 0)
         return -1;
     /* older hours that received late readings, a few per run, oldest first */
     DbValue lim[] = {db_int(current - HOUR_MS), db_int(ROLLUP_DIRTY_PER_RUN)};
@@ -140,23 +190,12 @@ int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
         return -1;
     for (int i = 0; i < dirty.nrows; i++) {
         DbValue h[] = {db_int(atoll(db_cell(&dirty, i, 0)))};
-        if (rollup_hour(tx, h[0].i, err) < 0 ||
+        if (rollup_hour(tx, ids, n, h[0].i, err) < 0 ||
             store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour = $1", h, 1, NULL,
                        err) < 0)
             return -1;
     }
-    /* the time index makes this a range at the old end, however large the table */
-    DbValue q[] = {db_int(now_ms - mon_retention_ms())};
-    int64_t deleted = 0;
-    if (store_exec(tx->conn, "DELETE FROM monitor_readings WHERE ts < $1", q, 1, &deleted, err) <
-            0 ||
-        store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", q, 1, NULL, err) <
-            0)
-        return -1;
-    if (deleted)
-        log_info("monitoring: 删除超过保留期的读数 %lld 条 / deleted %lld readings past retention",
-                 (long long)deleted, (long long)deleted);
-    return 0;
+    return expire(tx, ids, n, now_ms - mon_retention_ms(), err);
 }
 
 static int rollup_job(Tx *tx, const char *key, json_t *payload, Error *err)

@@ -56,6 +56,9 @@ static const Migration migrations[] = {
      "CREATE INDEX IF NOT EXISTS monitor_readings_ts ON monitor_readings (ts);"
      "CREATE TABLE IF NOT EXISTS monitor_rollup_dirty (hour BIGINT NOT NULL PRIMARY KEY)",
      NULL},
+    /* the time index cost a fifth of the ingest rate; the jobs go sensor by sensor instead */
+    {4, "no time index on readings: roll-up and retention walk the (sensor, time) key",
+     "DROP INDEX IF EXISTS monitor_readings_ts", "DROP INDEX IF EXISTS monitor_readings_ts", NULL},
 };
 
 static int monitoring_migrate(Store *store, Error *err)
