@@ -46,28 +46,40 @@ int mon_jobs_schedule(Tx *tx, Error *err)
 
 /* ---- no data (掉线) ----------------------------------------------------------------------- */
 
-static int flush_last_value(Tx *tx, SensorRt *s, Error *err)
+/* The newest value of every sensor that received readings since the last run, written to
+ * the sensor rows in one prepared statement. */
+static int flush_last_values(Tx *tx, Error *err)
 {
-    const Sample *latest = window_latest(&s->win);
-    if (!s->dirty || !latest)
-        return 0;
-    char ts[32];
-    mon_format_ms(latest->ts_ms, ts, sizeof ts);
-    DbValue p[] = {db_int(s->id), db_real(latest->value), db_text(ts)};
-    if (store_exec(tx->conn,
-                   "UPDATE monitor_sensors SET last_value = $2, last_reading_at = $3 WHERE id = $1",
-                   p, 3, NULL, err) < 0)
+    int n = 0, total = mon_sensor_count();
+    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(total ? total : 1));
+    for (int i = 0; i < total; i++) {
+        SensorRt *s = mon_sensor_at(i);
+        const Sample *latest = window_latest(&s->win);
+        if (!s->dirty || !latest)
+            continue;
+        char *ts = arena_alloc(tx->arena, 32);
+        mon_format_ms(latest->ts_ms, ts, 32);
+        rows[3 * n] = db_int(s->id);
+        rows[3 * n + 1] = db_real(latest->value);
+        rows[3 * n + 2] = db_text(ts);
+        n++;
+    }
+    if (store_exec_many(tx->conn,
+                        "UPDATE monitor_sensors SET last_value = $2, last_reading_at = $3 WHERE id"
+                        " = $1",
+                        rows, 3, n, NULL, err) < 0)
         return -1;
-    s->dirty = 0;
+    for (int i = 0; i < total; i++)
+        mon_sensor_at(i)->dirty = 0;
     return 0;
 }
 
 int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
 {
+    if (flush_last_values(tx, err) < 0)
+        return -1;
     for (int i = 0; i < mon_sensor_count(); i++) {
         SensorRt *s = mon_sensor_at(i);
-        if (flush_last_value(tx, s, err) < 0)
-            return -1;
         if (strcmp(s->state, "disabled") == 0 || strcmp(s->state, "maintenance") == 0)
             continue;
         double silence_s = (double)(now_ms - s->last_arrival_ms) / 1000.0;
