@@ -6,9 +6,9 @@
  *   monitoring.rollup  every 5 minutes: the current and the previous hour are rolled up
  *                      again, and a few older hours that received late readings (marked in
  *                      monitor_rollup_dirty by the ingest); raw readings older than the
- *                      retention are deleted. Each run walks the (sensor_id, ts) key sensor by
- *                      sensor over the hours it needs, never the whole series, so it holds the
- *                      write lock briefly however large the table grows.
+ *                      retention are deleted. A pass walks the (sensor_id, ts) key sensor by
+ *                      sensor, 250 sensors per job run a second apart, so no run holds the
+ *                      write lock for long however many sensors and readings there are.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
  *                      message id (outbox_seen), with a change event for the bell.
  * The scheduler runs a job inside its own transaction; the engine lock is only tried there
@@ -28,6 +28,7 @@
 #define NODATA_EVERY_S 60
 #define ROLLUP_EVERY_S 300
 #define ROLLUP_DIRTY_PER_RUN 6
+#define ROLLUP_SENSORS_PER_RUN 250 /* per transaction: the write lock is held briefly */
 #define HOUR_MS 3600000LL
 
 static Store *job_store;
@@ -127,11 +128,13 @@ static int nodata_job(Tx *tx, const char *key, json_t *payload, Error *err)
 
 /* ---- roll-up and retention ---------------------------------------------------------------- */
 
-/* Every sensor's id, as rows of one parameter for store_exec_many. */
-static int sensor_ids(Tx *tx, DbValue **ids, int *n, Error *err)
+/* Up to max sensor ids after `after`, as rows of one parameter for store_exec_many. */
+static int sensor_ids(Tx *tx, int64_t after, int max, DbValue **ids, int *n, Error *err)
 {
     DbRows rows;
-    if (store_query(tx->conn, tx->arena, "SELECT id FROM monitor_sensors ORDER BY id", NULL, 0,
+    DbValue p[] = {db_int(after), db_int(max)};
+    if (store_query(tx->conn, tx->arena,
+                    "SELECT id FROM monitor_sensors WHERE id > $1 ORDER BY id LIMIT $2", p, 2,
                     &rows, err) < 0)
         return -1;
     *n = rows.nrows;
@@ -141,7 +144,7 @@ static int sensor_ids(Tx *tx, DbValue **ids, int *n, Error *err)
     return 0;
 }
 
-/* One hour of every sensor, each a range of the (sensor_id, ts) key. */
+/* One hour of the given sensors, each a range of the (sensor_id, ts) key. */
 static int rollup_hour(Tx *tx, const DbValue *ids, int n, int64_t hour, Error *err)
 {
     DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
@@ -183,18 +186,11 @@ static int expire(Tx *tx, const DbValue *ids, int n, int64_t before, Error *err)
                       err);
 }
 
-int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
+/* The hours that received late readings (a few, oldest first) for every sensor; their marks
+ * are removed. Run at the end of a pass. */
+static int rollup_dirty_hours(Tx *tx, int64_t before, Error *err)
 {
-    DbValue *ids;
-    int n;
-    if (sensor_ids(tx, &ids, &n, err) < 0)
-        return -1;
-    int64_t current = now_ms - now_ms % HOUR_MS;
-    if (rollup_hour(tx, ids, n, current - HOUR_MS, err) < 0 ||
-        rollup_hour(tx, ids, n, current, err) < 0)
-        return -1;
-    /* older hours that received late readings, a few per run, oldest first */
-    DbValue lim[] = {db_int(current - HOUR_MS), db_int(ROLLUP_DIRTY_PER_RUN)};
+    DbValue lim[] = {db_int(before), db_int(ROLLUP_DIRTY_PER_RUN)};
     DbRows dirty;
     if (store_query(tx->conn, tx->arena,
                     "SELECT hour FROM monitor_rollup_dirty WHERE hour < $1 ORDER BY hour LIMIT $2",
@@ -202,21 +198,63 @@ int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
         return -1;
     for (int i = 0; i < dirty.nrows; i++) {
         DbValue h[] = {db_int(atoll(db_cell(&dirty, i, 0)))};
-        if (rollup_hour(tx, ids, n, h[0].i, err) < 0 ||
-            store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour = $1", h, 1, NULL,
+        for (int64_t after = 0;;) {
+            DbValue *ids;
+            int n;
+            if (sensor_ids(tx, after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
+                return -1;
+            if (n == 0)
+                break;
+            if (rollup_hour(tx, ids, n, h[0].i, err) < 0)
+                return -1;
+            after = ids[n - 1].i;
+        }
+        if (store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour = $1", h, 1, NULL,
                        err) < 0)
             return -1;
     }
-    return expire(tx, ids, n, now_ms - mon_retention_ms(), err);
+    return 0;
 }
 
+int mon_rollup_slice(Tx *tx, int64_t now_ms, int64_t after, int64_t *next, Error *err)
+{
+    DbValue *ids;
+    int n;
+    int64_t current = now_ms - now_ms % HOUR_MS;
+    if (sensor_ids(tx, after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
+        return -1;
+    if (n > 0 && (rollup_hour(tx, ids, n, current - HOUR_MS, err) < 0 ||
+                  rollup_hour(tx, ids, n, current, err) < 0 ||
+                  expire(tx, ids, n, now_ms - mon_retention_ms(), err) < 0))
+        return -1;
+    *next = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
+    return *next ? 0 : rollup_dirty_hours(tx, current - HOUR_MS, err);
+}
+
+int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
+{
+    int64_t after = 0;
+    do {
+        if (mon_rollup_slice(tx, now_ms, after, &after, err) < 0)
+            return -1;
+    } while (after);
+    return 0;
+}
+
+/* One slice per run; the next slice a second later, the next pass after ROLLUP_EVERY_S. */
 static int rollup_job(Tx *tx, const char *key, json_t *payload, Error *err)
 {
     (void)key;
-    (void)payload;
-    if (mon_rollup(tx, mon_now_ms(), err) < 0)
+    json_t *a = json_object_get(payload, "after");
+    int64_t next = 0;
+    if (mon_rollup_slice(tx, mon_now_ms(), json_is_integer(a) ? json_integer_value(a) : 0, &next,
+                         err) < 0)
         return -1;
-    return schedule(tx, "monitoring.rollup", ROLLUP_EVERY_S, err);
+    json_t *p = json_pack("{s:I}", "after", (json_int_t)next);
+    int rc = scheduler_set(tx, "monitoring.rollup", "monitoring.rollup",
+                           clock_now() + (next ? 1 : ROLLUP_EVERY_S), p, err);
+    json_decref(p);
+    return rc;
 }
 
 /* ---- the in-app channel -------------------------------------------------------------------- */
