@@ -535,7 +535,15 @@ static void test_rollup_retention(void **state)
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
     arena_free(&arena);
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 5);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 3);
+    /* the expired reading's hour was never rolled up: it is kept (n 1, sum 9) before it goes */
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 4);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup WHERE n = 1 AND sum = 9"),
+                     1);
+    /* the pass is recorded: hours before the previous one are final */
+    assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup_state WHERE"
+                                       " done_until = %lld",
+                                       (long long)h)),
+                     1);
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup_dirty"), 0);
     assert_int_equal(query_int(fx, fmt("SELECT COUNT(*) FROM monitor_rollup WHERE hour = %lld AND"
                                        " n = 1 AND sum = 5",

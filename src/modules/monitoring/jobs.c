@@ -3,10 +3,12 @@
  *   monitoring.nodata  every minute (scheduler, wall clock): sensors silent longer than their
  *                      no-data rule turn 掉线 and raise it; the last values read since the
  *                      previous run are written to the sensor rows.
- *   monitoring.rollup  every 5 minutes: the current and the previous hour are rolled up
- *                      again, and a few older hours that received late readings (marked in
- *                      monitor_rollup_dirty by the ingest); raw readings older than the
- *                      retention are deleted. A pass walks the (sensor_id, ts) key sensor by
+ *   monitoring.rollup  every 5 minutes: the hours not yet final (from the previous hour of
+ *                      the last completed pass — so a server that was down catches up — to the
+ *                      current one) are rolled up again, and a few older hours that received
+ *                      late readings (marked in monitor_rollup_dirty by the ingest); raw
+ *                      readings older than the retention are deleted, their hours rolled up
+ *                      first when they never were. A pass walks the (sensor_id, ts) key sensor by
  *                      sensor, 250 sensors per job run a second apart, so no run holds the
  *                      write lock for long however many sensors and readings there are.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
@@ -28,6 +30,7 @@
 #define NODATA_EVERY_S 60
 #define ROLLUP_EVERY_S 300
 #define ROLLUP_DIRTY_PER_RUN 6
+#define ROLLUP_MAX_HOURS 72        /* a pass catches up at most this far back */
 #define ROLLUP_SENSORS_PER_RUN 250 /* per transaction: the write lock is held briefly */
 #define HOUR_MS 3600000LL
 
@@ -42,7 +45,7 @@ int mon_jobs_schedule(Tx *tx, Error *err)
 {
     if (schedule(tx, "monitoring.nodata", NODATA_EVERY_S, err) < 0)
         return -1;
-    return schedule(tx, "monitoring.rollup", 300, err);
+    return schedule(tx, "monitoring.rollup", 10, err); /* catch up soon after a start */
 }
 
 /* ---- no data (掉线) ----------------------------------------------------------------------- */
@@ -172,7 +175,14 @@ static int expire(Tx *tx, const DbValue *ids, int n, int64_t before, Error *err)
         rows[2 * i] = ids[i];
         rows[2 * i + 1] = db_int(before);
     }
-    if (store_exec_many(tx->conn, "DELETE FROM monitor_readings WHERE sensor_id = $1 AND ts < $2",
+    /* an hour never rolled up (the server was down through it) is kept before it goes */
+    if (store_exec_many(tx->conn,
+                        "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT $1,"
+                        " ts - ts % 3600000, COUNT(*), SUM(value), MIN(value), MAX(value) FROM"
+                        " monitor_readings WHERE sensor_id = $1 AND ts < $2 GROUP BY ts - ts %"
+                        " 3600000 ON CONFLICT (sensor_id, hour) DO NOTHING",
+                        rows, 2, n, NULL, err) < 0 ||
+        store_exec_many(tx->conn, "DELETE FROM monitor_readings WHERE sensor_id = $1 AND ts < $2",
                         rows, 2, n, deleted, err) < 0)
         return -1;
     int64_t total = 0;
@@ -216,26 +226,57 @@ static int rollup_dirty_hours(Tx *tx, int64_t before, Error *err)
     return 0;
 }
 
-int mon_rollup_slice(Tx *tx, int64_t now_ms, int64_t after, int64_t *next, Error *err)
+/* Where a pass starts: the first hour not yet final (the previous hour of the last pass that
+ * completed), at most ROLLUP_MAX_HOURS back; 48 hours back on a store never rolled up. */
+static int pass_start(Tx *tx, int64_t current, int64_t *from, Error *err)
+{
+    int64_t done = 0;
+    int rc = store_query_int(tx->conn, "SELECT done_until FROM monitor_rollup_state WHERE id = 1",
+                             NULL, 0, &done, err);
+    if (rc < 0)
+        return -1;
+    *from = rc == 1 ? current - 48 * HOUR_MS : done;
+    if (*from < current - ROLLUP_MAX_HOURS * HOUR_MS)
+        *from = current - ROLLUP_MAX_HOURS * HOUR_MS;
+    if (*from > current - HOUR_MS)
+        *from = current - HOUR_MS;
+    return 0;
+}
+
+int mon_rollup_slice(Tx *tx, int64_t now_ms, int64_t after, int64_t *from, int64_t *next,
+                     Error *err)
 {
     DbValue *ids;
     int n;
     int64_t current = now_ms - now_ms % HOUR_MS;
+    if (after == 0 && pass_start(tx, current, from, err) < 0)
+        return -1;
     if (sensor_ids(tx, after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
         return -1;
-    if (n > 0 && (rollup_hour(tx, ids, n, current - HOUR_MS, err) < 0 ||
-                  rollup_hour(tx, ids, n, current, err) < 0 ||
-                  expire(tx, ids, n, now_ms - mon_retention_ms(), err) < 0))
+    for (int64_t h = *from; n > 0 && h <= current; h += HOUR_MS)
+        if (rollup_hour(tx, ids, n, h, err) < 0)
+            return -1;
+    if (n > 0 && expire(tx, ids, n, now_ms - mon_retention_ms(), err) < 0)
         return -1;
     *next = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
-    return *next ? 0 : rollup_dirty_hours(tx, current - HOUR_MS, err);
+    if (*next)
+        return 0;
+    /* the pass is over: the late hours, then the hours before the previous one are final */
+    DbValue p[] = {db_int(current - HOUR_MS)};
+    if (rollup_dirty_hours(tx, current - HOUR_MS, err) < 0 ||
+        store_exec(tx->conn,
+                   "INSERT INTO monitor_rollup_state (id, done_until) VALUES (1, $1) ON CONFLICT"
+                   " (id) DO UPDATE SET done_until = excluded.done_until",
+                   p, 1, NULL, err) < 0)
+        return -1;
+    return 0;
 }
 
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
 {
-    int64_t after = 0;
+    int64_t after = 0, from = 0;
     do {
-        if (mon_rollup_slice(tx, now_ms, after, &after, err) < 0)
+        if (mon_rollup_slice(tx, now_ms, after, &from, &after, err) < 0)
             return -1;
     } while (after);
     return 0;
@@ -245,12 +286,12 @@ int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
 static int rollup_job(Tx *tx, const char *key, json_t *payload, Error *err)
 {
     (void)key;
-    json_t *a = json_object_get(payload, "after");
-    int64_t next = 0;
-    if (mon_rollup_slice(tx, mon_now_ms(), json_is_integer(a) ? json_integer_value(a) : 0, &next,
-                         err) < 0)
+    json_t *a = json_object_get(payload, "after"), *f = json_object_get(payload, "from");
+    int64_t next = 0, from = json_is_integer(f) ? json_integer_value(f) : 0;
+    if (mon_rollup_slice(tx, mon_now_ms(), json_is_integer(a) ? json_integer_value(a) : 0, &from,
+                         &next, err) < 0)
         return -1;
-    json_t *p = json_pack("{s:I}", "after", (json_int_t)next);
+    json_t *p = json_pack("{s:I, s:I}", "after", (json_int_t)next, "from", (json_int_t)from);
     int rc = scheduler_set(tx, "monitoring.rollup", "monitoring.rollup",
                            clock_now() + (next ? 1 : ROLLUP_EVERY_S), p, err);
     json_decref(p);

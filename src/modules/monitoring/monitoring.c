@@ -59,6 +59,12 @@ static const Migration migrations[] = {
     /* the time index cost a fifth of the ingest rate; the jobs go sensor by sensor instead */
     {4, "no time index on readings: roll-up and retention walk the (sensor, time) key",
      "DROP INDEX IF EXISTS monitor_readings_ts", "DROP INDEX IF EXISTS monitor_readings_ts", NULL},
+    {5, "roll-up progress: hours before done_until are final",
+     "CREATE TABLE IF NOT EXISTS monitor_rollup_state (id INTEGER NOT NULL PRIMARY KEY,"
+     " done_until INTEGER NOT NULL)",
+     "CREATE TABLE IF NOT EXISTS monitor_rollup_state (id INTEGER NOT NULL PRIMARY KEY,"
+     " done_until BIGINT NOT NULL)",
+     NULL},
 };
 
 static int monitoring_migrate(Store *store, Error *err)

@@ -44,9 +44,9 @@
  *   - No-data (掉线): a scheduler job scans every minute (wall clock, clock_now()) for sensors
  *     silent longer than their nodata rule; they turn 掉线 and raise its warning; the next
  *     reading closes it.
- *   - Retention: a scheduler job every 5 minutes rolls raw readings up by hour (the current
- *     and the previous hour, and older hours the ingest marked as having received late
- *     readings) and deletes raw readings older than the retention
+ *   - Retention: a scheduler job every 5 minutes rolls raw readings up by hour (every hour not
+ *     final yet, and older hours the ingest marked as having received late readings) and
+ *     deletes raw readings older than the retention
  *     (YINGJI_READING_RETENTION_DAYS, default 90); roll-ups are kept.
  *
  * Ingest (POST /api/v1/readings, and MQTT in mqtt.c) authenticates a gateway by

@@ -83,20 +83,32 @@ static json_t *raw_points(StoreConn *c, Arena *arena, int64_t id, int64_t from, 
     return arr;
 }
 
-/* Hourly points: the roll-up, and the raw series for the hours the roll-up has not reached. */
+/* Hourly points: the roll-up for the final hours, the raw series for the previous and the
+ * current hour (still changing) and for any hour the roll-up has not reached yet. */
 static json_t *hour_points(StoreConn *c, Arena *arena, int64_t id, int64_t from, int64_t to,
                            Error *err)
 {
-    DbValue p[] = {db_int(id), db_int(from - from % 3600000), db_int(to)};
+    const int64_t hour = 3600000;
+    int64_t now = mon_now_ms(), open_from = now - now % hour - hour, rolled = -1;
+    from -= from % hour;
+    DbValue q[] = {db_int(id), db_int(from), db_int(open_from)};
+    if (store_query_int(c,
+                        "SELECT COALESCE(MAX(hour), -1) FROM monitor_rollup WHERE sensor_id = $1"
+                        " AND hour >= $2 AND hour < $3",
+                        q, 3, &rolled, err) < 0)
+        return NULL;
+    int64_t raw_from = rolled < 0 ? from : rolled + hour;
+    if (raw_from > open_from)
+        raw_from = open_from;
+    DbValue p[] = {db_int(id), db_int(from), db_int(to), db_int(raw_from)};
     DbRows rows;
     if (store_query(c, arena,
                     "SELECT hour, sum / n, min, max, n FROM monitor_rollup WHERE sensor_id = $1"
-                    " AND hour >= $2 AND hour <= $3 UNION ALL SELECT ts - ts % 3600000, AVG(value),"
-                    " MIN(value), MAX(value), COUNT(*) FROM monitor_readings WHERE sensor_id = $1"
-                    " AND ts >= $2 AND ts <= $3 AND ts - ts % 3600000 > COALESCE((SELECT MAX(hour)"
-                    " FROM monitor_rollup WHERE sensor_id = $1 AND hour <= $3), -1) GROUP BY"
-                    " ts - ts % 3600000 ORDER BY 1",
-                    p, 3, &rows, err) < 0)
+                    " AND hour >= $2 AND hour <= $3 AND hour < $4 UNION ALL SELECT ts - ts %"
+                    " 3600000, AVG(value), MIN(value), MAX(value), COUNT(*) FROM monitor_readings"
+                    " WHERE sensor_id = $1 AND ts >= $4 AND ts <= $3 GROUP BY ts - ts % 3600000"
+                    " ORDER BY 1",
+                    p, 4, &rows, err) < 0)
         return NULL;
     json_t *arr = json_array();
     for (int i = 0; i < rows.nrows; i++) {
