@@ -406,6 +406,10 @@ static void test_nodata(void **state)
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_warnings WHERE rule_kind ="
                                    " 'nodata' AND state = 'active'"),
                      1);
+    /* its advice is about the silence, not about the sensor type's values */
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_warnings WHERE rule_kind ="
+                                   " 'nodata' AND advice LIKE '%恢复数据上报%'"),
+                     1);
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_points WHERE status = 'offline'"),
                      1);
     /* the last value was written to the registry row by the scan */

@@ -43,9 +43,15 @@ static const char *generic_advice(WarnLevel l)
     }
 }
 
-static int advice_for(Tx *tx, const WarnSubject *s, WarnLevel l, const char **out, Error *err)
+static int advice_for(Tx *tx, const RuleInst *ri, const WarnSubject *s, WarnLevel l,
+                      const char **out, Error *err)
 {
     *out = generic_advice(l);
+    if (ri->spec.kind == RULE_NODATA) {
+        *out = "检查设备供电、通信和网关，尽快恢复数据上报；恢复前安排人员现场巡查，"
+               "不得因数据中断放松值守。";
+        return 0;
+    }
     if (l == LEVEL_NONE || !s->sensor_type)
         return 0;
     DbValue p[] = {db_text(s->sensor_type), db_text(warn_level_name(l)), db_text(s->division)};
@@ -304,7 +310,7 @@ int mon_warning_change(Tx *tx, RuleInst *ri, const WarnSubject *s, const RuleCha
     mon_format_ms(at_ms, at, sizeof at);
     const char *action = action_of(ch);
     const char *advice = "";
-    if (advice_for(tx, s, ch->to, &advice, err) < 0)
+    if (advice_for(tx, ri, s, ch->to, &advice, err) < 0)
         return -1;
     if (ch->from == LEVEL_NONE) {
         if (insert_warning(tx, ri, s, ch->to, value, at, advice, err) < 0)
