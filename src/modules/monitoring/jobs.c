@@ -9,7 +9,7 @@
  *                      late readings (marked in monitor_rollup_dirty by the ingest); raw
  *                      readings older than the retention are deleted, their hours rolled up
  *                      first when they never were. A pass walks the (sensor_id, ts) key sensor by
- *                      sensor, 250 sensors per job run a second apart, so no run holds the
+ *                      sensor, 100 sensors per job run a second apart, so no run holds the
  *                      write lock for long however many sensors and readings there are.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
  *                      message id (outbox_seen), with a change event for the bell.
@@ -29,9 +29,9 @@
 
 #define NODATA_EVERY_S 60
 #define ROLLUP_EVERY_S 300
-#define ROLLUP_DIRTY_PER_RUN 6
+#define ROLLUP_DIRTY_PER_RUN 4
 #define ROLLUP_MAX_HOURS 72        /* a pass catches up at most this far back */
-#define ROLLUP_SENSORS_PER_RUN 250 /* per transaction: the write lock is held briefly */
+#define ROLLUP_SENSORS_PER_RUN 100 /* per transaction: the write lock is held briefly */
 #define HOUR_MS 3600000LL
 
 static Store *job_store;
@@ -196,9 +196,9 @@ static int expire(Tx *tx, const DbValue *ids, int n, int64_t before, Error *err)
                       err);
 }
 
-/* The hours that received late readings (a few, oldest first) for every sensor; their marks
- * are removed. Run at the end of a pass. */
-static int rollup_dirty_hours(Tx *tx, int64_t before, Error *err)
+/* Takes up to ROLLUP_DIRTY_PER_RUN hours that received late readings (oldest first) into the
+ * pass, removing their marks: the pass rolls them up slice by slice with the others. */
+static int take_dirty_hours(Tx *tx, int64_t before, RollupPass *pass, Error *err)
 {
     DbValue lim[] = {db_int(before), db_int(ROLLUP_DIRTY_PER_RUN)};
     DbRows dirty;
@@ -206,19 +206,10 @@ static int rollup_dirty_hours(Tx *tx, int64_t before, Error *err)
                     "SELECT hour FROM monitor_rollup_dirty WHERE hour < $1 ORDER BY hour LIMIT $2",
                     lim, 2, &dirty, err) < 0)
         return -1;
+    pass->nlate = 0;
     for (int i = 0; i < dirty.nrows; i++) {
         DbValue h[] = {db_int(atoll(db_cell(&dirty, i, 0)))};
-        for (int64_t after = 0;;) {
-            DbValue *ids;
-            int n;
-            if (sensor_ids(tx, after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
-                return -1;
-            if (n == 0)
-                break;
-            if (rollup_hour(tx, ids, n, h[0].i, err) < 0)
-                return -1;
-            after = ids[n - 1].i;
-        }
+        pass->late[pass->nlate++] = h[0].i;
         if (store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour = $1", h, 1, NULL,
                        err) < 0)
             return -1;
@@ -243,57 +234,66 @@ static int pass_start(Tx *tx, int64_t current, int64_t *from, Error *err)
     return 0;
 }
 
-int mon_rollup_slice(Tx *tx, int64_t now_ms, int64_t after, int64_t *from, int64_t *next,
-                     Error *err)
+int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err)
 {
     DbValue *ids;
     int n;
     int64_t current = now_ms - now_ms % HOUR_MS;
-    if (after == 0 && pass_start(tx, current, from, err) < 0)
+    if (pass->after == 0 && (pass_start(tx, current, &pass->from, err) < 0 ||
+                             take_dirty_hours(tx, current - HOUR_MS, pass, err) < 0))
         return -1;
-    if (sensor_ids(tx, after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
+    if (sensor_ids(tx, pass->after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
         return -1;
-    for (int64_t h = *from; n > 0 && h <= current; h += HOUR_MS)
+    for (int64_t h = pass->from; n > 0 && h <= current; h += HOUR_MS)
         if (rollup_hour(tx, ids, n, h, err) < 0)
+            return -1;
+    for (int i = 0; n > 0 && i < pass->nlate; i++)
+        if (pass->late[i] < pass->from && rollup_hour(tx, ids, n, pass->late[i], err) < 0)
             return -1;
     if (n > 0 && expire(tx, ids, n, now_ms - mon_retention_ms(), err) < 0)
         return -1;
-    *next = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
-    if (*next)
+    pass->after = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
+    if (pass->after)
         return 0;
-    /* the pass is over: the late hours, then the hours before the previous one are final */
+    /* the pass is over: the hours before the previous one are final */
     DbValue p[] = {db_int(current - HOUR_MS)};
-    if (rollup_dirty_hours(tx, current - HOUR_MS, err) < 0 ||
-        store_exec(tx->conn,
-                   "INSERT INTO monitor_rollup_state (id, done_until) VALUES (1, $1) ON CONFLICT"
-                   " (id) DO UPDATE SET done_until = excluded.done_until",
-                   p, 1, NULL, err) < 0)
-        return -1;
-    return 0;
+    return store_exec(tx->conn,
+                      "INSERT INTO monitor_rollup_state (id, done_until) VALUES (1, $1) ON CONFLICT"
+                      " (id) DO UPDATE SET done_until = excluded.done_until",
+                      p, 1, NULL, err);
 }
 
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err)
 {
-    int64_t after = 0, from = 0;
+    RollupPass pass = {0};
     do {
-        if (mon_rollup_slice(tx, now_ms, after, &from, &after, err) < 0)
+        if (mon_rollup_slice(tx, now_ms, &pass, err) < 0)
             return -1;
-    } while (after);
+    } while (pass.after);
     return 0;
 }
 
-/* One slice per run; the next slice a second later, the next pass after ROLLUP_EVERY_S. */
+/* One slice per run, the pass carried in the job's payload (durable: a restart continues
+ * it); the next slice a second later, the next pass after ROLLUP_EVERY_S. */
 static int rollup_job(Tx *tx, const char *key, json_t *payload, Error *err)
 {
     (void)key;
+    RollupPass pass = {0};
     json_t *a = json_object_get(payload, "after"), *f = json_object_get(payload, "from");
-    int64_t next = 0, from = json_is_integer(f) ? json_integer_value(f) : 0;
-    if (mon_rollup_slice(tx, mon_now_ms(), json_is_integer(a) ? json_integer_value(a) : 0, &from,
-                         &next, err) < 0)
+    json_t *late = json_object_get(payload, "late");
+    pass.after = json_is_integer(a) ? json_integer_value(a) : 0;
+    pass.from = json_is_integer(f) ? json_integer_value(f) : 0;
+    for (size_t i = 0; i < json_array_size(late) && pass.nlate < ROLLUP_DIRTY_PER_RUN; i++)
+        pass.late[pass.nlate++] = json_integer_value(json_array_get(late, i));
+    if (mon_rollup_slice(tx, mon_now_ms(), &pass, err) < 0)
         return -1;
-    json_t *p = json_pack("{s:I, s:I}", "after", (json_int_t)next, "from", (json_int_t)from);
+    json_t *hours = json_array();
+    for (int i = 0; pass.after && i < pass.nlate; i++)
+        json_array_append_new(hours, json_integer(pass.late[i]));
+    json_t *p = json_pack("{s:I, s:I, s:o}", "after", (json_int_t)pass.after, "from",
+                          (json_int_t)pass.from, "late", hours);
     int rc = scheduler_set(tx, "monitoring.rollup", "monitoring.rollup",
-                           clock_now() + (next ? 1 : ROLLUP_EVERY_S), p, err);
+                           clock_now() + (pass.after ? 1 : ROLLUP_EVERY_S), p, err);
     json_decref(p);
     return rc;
 }

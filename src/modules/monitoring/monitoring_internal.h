@@ -131,12 +131,17 @@ int mon_point_refresh_status(Tx *tx, int64_t point_id, Error *err);
 void mon_jobs_start(Store *store);
 int mon_jobs_schedule(Tx *tx, Error *err); /* first runs of the periodic jobs (demo, start) */
 int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err);
-/* One slice of a roll-up pass: the sensors after `after` (up to 250; after = 0 starts a pass
- * and sets *from, the first hour it rolls up, which the caller passes back for the pass's
- * other slices); *next is the last sensor done, or 0 when the pass is over (then the hours
- * marked late are done too). mon_rollup runs a whole pass in the caller's transaction. */
-int mon_rollup_slice(Tx *tx, int64_t now_ms, int64_t after, int64_t *from, int64_t *next,
-                     Error *err);
+/* A roll-up pass, done in slices of sensors (jobs.c): the last sensor done (0: the pass has
+ * not begun, or is over), the first hour it rolls up, and the late hours it took along. */
+typedef struct RollupPass {
+    int64_t after, from;
+    int64_t late[8];
+    int nlate;
+} RollupPass;
+/* One slice: the sensors after pass->after; pass->after = 0 starts a pass (sets from, takes
+ * the late hours); when the pass is over pass->after is 0 again. mon_rollup runs a whole
+ * pass in the caller's transaction. */
+int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err);
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err);
 
 /* ---- routes (routes.c) and demo (demo.c) --------------------------------------------------- */
