@@ -208,7 +208,9 @@ function readPid() {
 
 /* ---------- batches ---------- */
 
-const now0 = Math.floor(Date.now() / 1000) * 1000 // whole seconds: any stored precision keeps them
+// whole minutes: with at()'s second offsets no reading falls on the demo history's 5-minute
+// grid (which ends at or before this minute), so "stored" always means stored by this test
+const now0 = Math.floor(Date.now() / 60000) * 60000
 const uniq = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
 // Seconds off the minute so they do not meet demo readings on a regular grid.
 const at = (minutesAgo, second) => now0 - minutesAgo * 60000 + second * 1000
