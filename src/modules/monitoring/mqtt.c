@@ -20,7 +20,7 @@
  * a retained one) is not a batch and gets no answer.
  *
  * Memory: the client and the copied host name are owned here and freed by stop. */
-#include "modules/monitoring/monitoring.h"
+#include "modules/monitoring/monitoring_internal.h"
 #include "core/log.h"
 
 #include <ctype.h>
@@ -54,41 +54,19 @@ static int lib_ready;
 
 /* ---- the answer ------------------------------------------------------------------------- */
 
-/* The batch id of a refused body, when it is cheap to find: the JSON member "batch" (when
- * the body parses), or the "@batch ID" header line before the first reading. New reference
+/* The batch id of a refused body as the readings parser finds it (a JSON string "batch", or
+ * the "@batch ID" header line), when it comes before what made the body fail. New reference
  * (json null when not found). */
 static json_t *batch_of(const char *body, size_t len, IngestFormat fmt)
 {
-    if (fmt == INGEST_JSON) {
-        json_t *doc = json_loadb(body, len, 0, NULL);
-        json_t *b = json_object_get(doc, "batch");
-        json_t *out = json_is_string(b) || json_is_integer(b) ? json_incref(b) : json_null();
-        json_decref(doc);
-        return out;
-    }
-    const char *p = body, *end = body + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *le = eol ? eol : end;
-        while (p < le && (*p == ' ' || *p == '\t'))
-            p++;
-        if (p < le && *p != '#' && *p != '\r') {
-            if (*p != '@')
-                break; /* the first reading: headers are over */
-            if ((size_t)(le - p) > 7 && memcmp(p, "@batch", 6) == 0 &&
-                (p[6] == ' ' || p[6] == '\t')) {
-                const char *s = p + 7, *e = le;
-                while (s < e && (*s == ' ' || *s == '\t'))
-                    s++;
-                while (e > s && isspace((unsigned char)e[-1]))
-                    e--;
-                if (e > s)
-                    return json_stringn(s, (size_t)(e - s)); /* NULL on bad UTF-8 */
-            }
-        }
-        p = le + 1;
-    }
-    return json_null();
+    Arena arena = ARENA_INIT;
+    Error ignored = ERROR_INIT;
+    ParsedBatch b;
+    mon_parse(body, len, fmt, 0, &arena, &b, &ignored);
+    json_t *out = b.batch ? json_string(b.batch) : NULL; /* NULL on bad UTF-8 */
+    error_clear(&ignored);
+    arena_free(&arena);
+    return out ? out : json_null();
 }
 
 static json_t *error_answer(const Error *err, const char *body, size_t len, IngestFormat fmt)

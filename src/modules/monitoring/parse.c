@@ -54,6 +54,8 @@ static int parse_json(const char *body, size_t len, Arena *arena, ParsedBatch *o
     int rc = -1;
     json_t *auth = json_object_get(root, "auth"), *batch = json_object_get(root, "batch");
     json_t *list = json_object_get(root, "readings");
+    out->auth = json_is_string(auth) ? arena_strdup(arena, json_string_value(auth)) : NULL;
+    out->batch = json_is_string(batch) ? arena_strdup(arena, json_string_value(batch)) : NULL;
     if (!json_is_array(list)) {
         error_set(err, 400, "bad_readings", "缺少 readings 数组", "the readings array is missing");
         goto out;
@@ -64,8 +66,6 @@ static int parse_json(const char *body, size_t len, Arena *arena, ParsedBatch *o
                    MON_MAX_BATCH, MON_MAX_BATCH);
         goto out;
     }
-    out->auth = json_is_string(auth) ? arena_strdup(arena, json_string_value(auth)) : NULL;
-    out->batch = json_is_string(batch) ? arena_strdup(arena, json_string_value(batch)) : NULL;
     out->readings = arena_alloc(arena, sizeof *out->readings * (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         json_t *r = json_array_get(list, i);
