@@ -149,23 +149,10 @@ static int by_sensor_then_time(const void *a, const void *b)
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-static WarnSubject sensor_subject(Tx *tx, const SensorRt *s)
-{
-    WarnSubject w = {arena_printf(tx->arena, "sensor:%lld", (long long)s->id),
-                     s->point_id,
-                     s->id,
-                     s->enterprise_id,
-                     s->division,
-                     s->type,
-                     s->code,
-                     s->unit};
-    return w;
-}
-
 /* A reading from a sensor that was 掉线: back online, its no-data warning closed at once. */
 static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *err)
 {
-    WarnSubject subj = sensor_subject(tx, s);
+    WarnSubject subj = mon_sensor_subject(tx, s);
     for (int r = 0; r < s->nrules; r++) {
         RuleInst *ri = &s->rules[r];
         if (ri->spec.kind != RULE_NODATA || ri->st.level == LEVEL_NONE)
@@ -181,7 +168,7 @@ static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *e
 /* Every non-no-data rule of a sensor at event time now. */
 static int evaluate_sensor(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
 {
-    WarnSubject subj = sensor_subject(tx, s);
+    WarnSubject subj = mon_sensor_subject(tx, s);
     for (int r = 0; r < s->nrules; r++) {
         RuleInst *ri = &s->rules[r];
         double m;
@@ -231,6 +218,7 @@ static int evaluate_combos(Tx *tx, int64_t point_id, int64_t now, json_t *out, E
                             c->division,
                             NULL,
                             NULL,
+                            NULL,
                             NULL};
         if (mon_warning_change(tx, &c->r, &subj, &ch, (double)cand, now, NULL, out, err) < 0)
             return -1;
@@ -239,17 +227,16 @@ static int evaluate_combos(Tx *tx, int64_t point_id, int64_t now, json_t *out, E
 }
 
 /* Hours before the previous one that received readings now are marked for the roll-up job
- * (jobs.c), which otherwise only recomputes the current and the previous hour. */
+ * (jobs.c), which otherwise treats them as final. */
 static int mark_late_hours(Tx *tx, const Accepted *acc, const int64_t *affected, int n,
                            int64_t now_ms, Error *err)
 {
-    const int64_t hour = 3600000;
-    int64_t recent = now_ms - now_ms % hour - hour;
+    int64_t recent = now_ms - now_ms % MON_HOUR_MS - MON_HOUR_MS;
     DbValue *hours = NULL;
     int nh = 0;
     for (int i = 0; i < n; i++) {
-        int64_t h = acc[i].ts_ms - acc[i].ts_ms % hour;
-        if (!affected[i] || h >= recent || (nh && hours[nh - 1].i == h))
+        int64_t h = acc[i].ts_ms - acc[i].ts_ms % MON_HOUR_MS;
+        if (!affected[i] || h >= recent)
             continue;
         int seen = 0;
         for (int k = 0; k < nh && !seen; k++)

@@ -32,7 +32,6 @@
 #define ROLLUP_DIRTY_PER_RUN 4
 #define ROLLUP_MAX_HOURS 72        /* a pass catches up at most this far back */
 #define ROLLUP_SENSORS_PER_RUN 100 /* per transaction: the write lock is held briefly */
-#define HOUR_MS 3600000LL
 
 static Store *job_store;
 
@@ -95,14 +94,8 @@ int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
             WarnLevel cand = rule_raw_level(&ri->spec, silence_s);
             if (!rule_step(&ri->spec, &ri->st, cand, now_ms, &ch))
                 continue;
-            WarnSubject subj = {arena_printf(tx->arena, "sensor:%lld", (long long)s->id),
-                                s->point_id,
-                                s->id,
-                                s->enterprise_id,
-                                s->division,
-                                s->type,
-                                s->code,
-                                "s"};
+            WarnSubject subj = mon_sensor_subject(tx, s);
+            subj.unit = "s"; /* the metric of a no-data rule is the silence */
             if (mon_warning_change(tx, ri, &subj, &ch, silence_s, now_ms, NULL, NULL, err) < 0)
                 return -1;
             if (ch.to > LEVEL_NONE && mon_sensor_switch_state(tx, s, "online", "offline", err) < 0)
@@ -154,7 +147,7 @@ static int rollup_hour(Tx *tx, const DbValue *ids, int n, int64_t hour, Error *e
     for (int i = 0; i < n; i++) {
         rows[3 * i] = ids[i];
         rows[3 * i + 1] = db_int(hour);
-        rows[3 * i + 2] = db_int(hour + HOUR_MS);
+        rows[3 * i + 2] = db_int(hour + MON_HOUR_MS);
     }
     return store_exec_many(
         tx->conn,
@@ -226,11 +219,11 @@ static int pass_start(Tx *tx, int64_t current, int64_t *from, Error *err)
                              NULL, 0, &done, err);
     if (rc < 0)
         return -1;
-    *from = rc == 1 ? current - 48 * HOUR_MS : done;
-    if (*from < current - ROLLUP_MAX_HOURS * HOUR_MS)
-        *from = current - ROLLUP_MAX_HOURS * HOUR_MS;
-    if (*from > current - HOUR_MS)
-        *from = current - HOUR_MS;
+    *from = rc == 1 ? current - 48 * MON_HOUR_MS : done;
+    if (*from < current - ROLLUP_MAX_HOURS * MON_HOUR_MS)
+        *from = current - ROLLUP_MAX_HOURS * MON_HOUR_MS;
+    if (*from > current - MON_HOUR_MS)
+        *from = current - MON_HOUR_MS;
     return 0;
 }
 
@@ -238,13 +231,13 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err)
 {
     DbValue *ids;
     int n;
-    int64_t current = now_ms - now_ms % HOUR_MS;
+    int64_t current = now_ms - now_ms % MON_HOUR_MS;
     if (pass->after == 0 && (pass_start(tx, current, &pass->from, err) < 0 ||
-                             take_dirty_hours(tx, current - HOUR_MS, pass, err) < 0))
+                             take_dirty_hours(tx, current - MON_HOUR_MS, pass, err) < 0))
         return -1;
     if (sensor_ids(tx, pass->after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
         return -1;
-    for (int64_t h = pass->from; n > 0 && h <= current; h += HOUR_MS)
+    for (int64_t h = pass->from; n > 0 && h <= current; h += MON_HOUR_MS)
         if (rollup_hour(tx, ids, n, h, err) < 0)
             return -1;
     for (int i = 0; n > 0 && i < pass->nlate; i++)
@@ -256,7 +249,7 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err)
     if (pass->after)
         return 0;
     /* the pass is over: the hours before the previous one are final */
-    DbValue p[] = {db_int(current - HOUR_MS)};
+    DbValue p[] = {db_int(current - MON_HOUR_MS)};
     return store_exec(tx->conn,
                       "INSERT INTO monitor_rollup_state (id, done_until) VALUES (1, $1) ON CONFLICT"
                       " (id) DO UPDATE SET done_until = excluded.done_until",

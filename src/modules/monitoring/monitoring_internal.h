@@ -17,6 +17,7 @@
 
 #define MON_FUTURE_SLACK_MS (5 * 60 * 1000LL) /* readings up to 5 min ahead of our clock */
 #define MON_MAX_BATCH 100000
+#define MON_HOUR_MS 3600000LL /* the roll-up's unit */
 #define MON_TX_CHUNK 1000     /* readings per transaction: the most a single urgent reading waits */
 #define MON_EVENT_READINGS 50 /* readings kept with a warning event */
 
@@ -41,7 +42,8 @@ typedef struct ParsedBatch {
 } ParsedBatch;
 
 /* Parses a whole body; -1 with a 400 (or 413) error naming the line/index on any malformed
- * part. Strings live in arena. now_ms fills missing line timestamps. */
+ * part — out->auth and out->batch then still hold what was read before it (the batch id of
+ * an error answer). Strings live in arena. now_ms fills missing line timestamps. */
 int mon_parse(const char *body, size_t len, IngestFormat fmt, int64_t now_ms, Arena *arena,
               ParsedBatch *out, Error *err);
 
@@ -112,7 +114,11 @@ typedef struct WarnSubject {
     const char *subject; /* "sensor:<id>" or "point:<id>" */
     int64_t point_id, sensor_id, enterprise_id;
     const char *division, *sensor_type, *sensor_code, *unit;
+    const char *point_name; /* NULL for a combination: taken from the point's row */
 } WarnSubject;
+
+/* The subject of a sensor's rules ("sensor:<id>", its point, type, code and unit). */
+WarnSubject mon_sensor_subject(Tx *tx, const SensorRt *s);
 
 /* Writes one level change of a rule instance in tx: creates, updates or closes the warning
  * row, appends the event (with the window's readings), the audit entry, the change event,

@@ -88,16 +88,15 @@ static json_t *raw_points(StoreConn *c, Arena *arena, int64_t id, int64_t from, 
 static json_t *hour_points(StoreConn *c, Arena *arena, int64_t id, int64_t from, int64_t to,
                            Error *err)
 {
-    const int64_t hour = 3600000;
-    int64_t now = mon_now_ms(), open_from = now - now % hour - hour, rolled = -1;
-    from -= from % hour;
+    int64_t now = mon_now_ms(), open_from = now - now % MON_HOUR_MS - MON_HOUR_MS, rolled = -1;
+    from -= from % MON_HOUR_MS;
     DbValue q[] = {db_int(id), db_int(from), db_int(open_from)};
     if (store_query_int(c,
                         "SELECT COALESCE(MAX(hour), -1) FROM monitor_rollup WHERE sensor_id = $1"
                         " AND hour >= $2 AND hour < $3",
                         q, 3, &rolled, err) < 0)
         return NULL;
-    int64_t raw_from = rolled < 0 ? from : rolled + hour;
+    int64_t raw_from = rolled < 0 ? from : rolled + MON_HOUR_MS;
     if (raw_from > open_from)
         raw_from = open_from;
     DbValue p[] = {db_int(id), db_int(from), db_int(to), db_int(raw_from)};

@@ -80,10 +80,7 @@ static DbValue real_or_null(double v)
 static int insert_warning(Tx *tx, RuleInst *ri, const WarnSubject *s, WarnLevel l, double value,
                           const char *at, const char *advice, Error *err)
 {
-    const char *point_name = "";
-    SensorRt *sensor = s->sensor_id ? mon_sensor_by_id(s->sensor_id) : NULL;
-    if (sensor)
-        point_name = sensor->point_name;
+    const char *point_name = s->point_name ? s->point_name : "";
     DbValue p[] = {
         db_int(s->point_id),
         db_text(point_name),
@@ -188,8 +185,7 @@ static int insert_event(Tx *tx, const RuleInst *ri, const RuleChange *ch, const 
 static const char *message_of(Tx *tx, const RuleInst *ri, const WarnSubject *s,
                               const RuleChange *ch, double value, const char *advice)
 {
-    SensorRt *sensor = s->sensor_id ? mon_sensor_by_id(s->sensor_id) : NULL;
-    const char *where = sensor ? sensor->point_name : "";
+    const char *where = s->point_name ? s->point_name : "";
     if (ch->to == LEVEL_NONE)
         return arena_printf(tx->arena, "【预警解除】%s %s：%s 已恢复正常。", where,
                             s->sensor_code ? s->sensor_code : "", ri->name);
@@ -285,6 +281,20 @@ int mon_point_refresh_status(Tx *tx, int64_t point_id, Error *err)
     snprintf(key, sizeof key, "%lld", (long long)point_id);
     tx_event(tx, "monitor_points", key, "status", db_cell(&rows, 0, 2));
     return 0;
+}
+
+WarnSubject mon_sensor_subject(Tx *tx, const SensorRt *s)
+{
+    WarnSubject w = {arena_printf(tx->arena, "sensor:%lld", (long long)s->id),
+                     s->point_id,
+                     s->id,
+                     s->enterprise_id,
+                     s->division,
+                     s->type,
+                     s->code,
+                     s->unit,
+                     s->point_name};
+    return w;
 }
 
 int mon_sensor_switch_state(Tx *tx, SensorRt *s, const char *from, const char *to, Error *err)
