@@ -1,5 +1,5 @@
 # Yingji build. `make run` and `make test` are the two entry points (see README.md).
-PKGS      := libmicrohttpd jansson sqlite3 libpq libsodium libqrencode libmosquitto
+PKGS      := libmicrohttpd jansson sqlite3 libpq libsodium libqrencode libmosquitto libxml-2.0 geos libcurl
 CC        ?= cc
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
                  -g -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libpq-dev postgresql libsodium-dev libcmocka-dev libxml2-dev libmosquitto-dev mosquitto mosquitto-clients
-libgeos-dev libqrencode-dev chromium fonts-wqy-microhei clang"
+libgeos-dev libcurl4-openssl-dev libqrencode-dev chromium fonts-wqy-microhei clang"
 
 say() { echo "install-deps: $*" >&2; }
 
