@@ -6,6 +6,7 @@
  *   /ok          200 {"id":"msg-N"}          /ok-int   200 {"message_id":12345}
  *   /500         500                         /429      429 with Retry-After: 7
  *   /408         408                         /400      400 {"error":"bad phone"}
+ *   /503-date    503 with Retry-After as an HTTP date 120 s ahead
  *   /301         301 to /ok (not followed)   /slow     200 after 1 s (beyond the timeout)
  *   /wx          200 {"errcode":0}           /wx-bad   200 {"errcode":93000}
  *   /wx-limit    200 {"errcode":45009}
@@ -99,6 +100,13 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
         return reply(c, 500, "internal", NULL, NULL);
     if (strcmp(url, "/429") == 0)
         return reply(c, 429, "{}", "Retry-After", "7");
+    if (strcmp(url, "/503-date") == 0) { /* Retry-After as an HTTP date two minutes ahead */
+        char date[64];
+        time_t t = time(NULL) + 120;
+        struct tm tm;
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
+        return reply(c, 503, "{}", "Retry-After", date);
+    }
     if (strcmp(url, "/408") == 0)
         return reply(c, 408, "{}", NULL, NULL);
     if (strcmp(url, "/400") == 0)
@@ -359,6 +367,12 @@ static void test_http_outcomes(void **state)
     assert_int_equal(send1(set, &m, &r, &err), CHANNEL_RETRY);
     assert_int_equal(r.http_status, 429);
     assert_int_equal(r.retry_after_s, 7);
+    error_clear(&err);
+    channels_free(set);
+    set = http_channel("sms", "/503-date", NULL);
+    assert_int_equal(send1(set, &m, &r, &err), CHANNEL_RETRY);
+    assert_int_equal(r.http_status, 503);
+    assert_in_range(r.retry_after_s, 115, 121);
     error_clear(&err);
     channels_free(set);
     /* connection refused */
@@ -898,6 +912,16 @@ static void test_config_validation(void **state)
     assert_non_null(strstr(err.message, "3 处"));
     assert_non_null(strstr(err.message_en, "3 problems"));
     error_clear(&err);
+    /* a long Chinese unknown field: messages stay valid UTF-8 and render as JSON */
+    assert_null(channels_load("{\"channels\":[{\"name\":\"a\",\"kind\":\"spool\",\"dir\":"
+                              "\"/tmp\",\"应急广播平台的备注说明字段名称非常非常非常非常长\":1}]}",
+                              &err));
+    assert_int_equal(json_object_size(err.fields), 1);
+    json_t *rendered = error_to_json(&err);
+    assert_non_null(rendered);
+    assert_int_equal(json_object_size(json_object_get(rendered, "error")), 4);
+    json_decref(rendered);
+    error_clear(&err);
     /* files */
     assert_null(channels_load_file("/nonexistent/channels.json", &err));
     assert_err(-1, err, 400);
@@ -947,13 +971,19 @@ static void test_parse_receipts(void **state)
     /* calls: answered with key 1 is an acknowledgement (叫应) */
     const char *call = "[{\"key\":\"c1\",\"status\":\"answered\",\"keypress\":\"1\"},"
                        "{\"key\":\"c2\",\"status\":\"answered\"},"
-                       "{\"key\":\"c3\",\"status\":\"no_answer\"}]";
+                       "{\"key\":\"c4\",\"status\":\"answered\",\"keypress\":2,"
+                       "\"time\":\"2026-11-23T09:30:00\"},"
+                       "{\"key\":\"c3\",\"status\":\"no_answer\",\"keypress\":\"1\"}]";
     assert_ok(channel_parse_receipts(CHANNEL_CALL, call, strlen(call), &a, &r, &n, &err), err);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_true(r[0].acknowledged);
+    assert_false(r[0].needs_help);
     assert_int_equal(r[0].status, CHANNEL_DELIVERED);
     assert_false(r[1].acknowledged);
-    assert_int_equal(r[2].status, CHANNEL_UNDELIVERED);
+    assert_true(r[2].acknowledged); /* 2 = 求助: an answer that asks for help */
+    assert_true(r[2].needs_help);
+    assert_int_equal(r[2].time, want);
+    assert_int_equal(r[3].status, CHANNEL_UNDELIVERED);
     const char *bc = "{\"key\":\"b\",\"area_code\":\"620302\",\"status\":\"played\"}";
     assert_ok(channel_parse_receipts(CHANNEL_BROADCAST, bc, strlen(bc), &a, &r, &n, &err), err);
     assert_string_equal(r[0].address, "620302");

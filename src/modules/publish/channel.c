@@ -42,6 +42,8 @@ static int kind_is_http(ChannelKind kind)
     return kind != CHANNEL_SPOOL;
 }
 
+static void utf8_clip(char *buf);
+
 /* ---- outcomes --------------------------------------------------------------------------- */
 
 /* Fills err with status, code and "zh[：detail]" / "en[: detail]". */
@@ -105,6 +107,16 @@ static size_t utf8_next(const char *str, uint32_t *cp)
         return 0;
     *cp = c;
     return n;
+}
+
+/* Ends buf before its first ill-formed sequence (e.g. a character snprintf cut in two). */
+static void utf8_clip(char *buf)
+{
+    uint32_t cp;
+    size_t n;
+    while ((n = utf8_next(buf, &cp)) > 0)
+        buf += n;
+    *buf = 0;
 }
 
 long channel_utf8_chars(const char *s)
@@ -252,7 +264,7 @@ ChannelOutcome channel_send(const Channel *ch, const ChannelMessage *msg, Channe
 typedef struct Check {
     Error *err;
     int problems;
-    char first_zh[256], first_en[256];
+    char first_zh[320], first_en[320];
 } Check;
 
 /* Records one problem at field path (e.g. "channels[1].url"). */
@@ -261,6 +273,8 @@ static void problem(Check *c, const char *path, const char *zh, const char *en)
     if (!c->problems++) {
         snprintf(c->first_zh, sizeof c->first_zh, "%s：%s", path, zh);
         snprintf(c->first_en, sizeof c->first_en, "%s: %s", path, en);
+        utf8_clip(c->first_zh);
+        utf8_clip(c->first_en);
     }
     error_field(c->err, path, zh);
 }
@@ -313,9 +327,11 @@ static int header_value_ok(const char *s)
     return 1;
 }
 
+/* "channels[i].field", the field name cut to 48 bytes on a character boundary. */
 static char *path_of(char *buf, size_t n, size_t index, const char *field)
 {
-    snprintf(buf, n, "channels[%zu].%s", index, field);
+    snprintf(buf, n, "channels[%zu].%.48s", index, field);
+    utf8_clip(buf);
     return buf;
 }
 
@@ -377,7 +393,8 @@ static void load_headers(Check *c, json_t *obj, size_t i, Channel *ch)
     json_object_foreach(h, name, v)
     {
         char hpath[160];
-        snprintf(hpath, sizeof hpath, "channels[%zu].headers.%s", i, name);
+        snprintf(hpath, sizeof hpath, "channels[%zu].headers.%.64s", i, name);
+        utf8_clip(hpath);
         if (!header_name_ok(name) || !json_is_string(v) || !header_value_ok(json_string_value(v)) ||
             strcasecmp(name, "Idempotency-Key") == 0 || strcasecmp(name, "Content-Type") == 0) {
             problem(c, hpath,
@@ -517,12 +534,18 @@ ChannelSet *channels_load(const char *json_text, Error *err)
     } else {
         json_object_foreach(root, key, v)
         {
+            char top[64];
+            snprintf(top, sizeof top, "%.48s", key);
+            utf8_clip(top);
             if (strcmp(key, "channels") != 0)
-                problem(&c, key, "未知字段（拼写错误？）", "unknown field (typo?)");
+                problem(&c, top, "未知字段（拼写错误？）", "unknown field (typo?)");
         }
         set->items = xcalloc(json_array_size(list) + 1, sizeof *set->items);
         size_t i;
-        json_array_foreach(list, i, v) load_channel(&c, v, i, set);
+        json_array_foreach(list, i, v)
+        {
+            load_channel(&c, v, i, set);
+        }
     }
     json_decref(root);
     if (c.problems) {
@@ -600,8 +623,9 @@ static const char *member_text(Arena *a, json_t *obj, const char *field)
     return "";
 }
 
-/* "time": ISO-8601, "YYYY-MM-DD HH:MM:SS" in Beijing time (what Chinese gateways send), or
- * Unix seconds / milliseconds. 0 when absent; -1 when present but unreadable. */
+/* "time": ISO-8601 with a zone; without one ("YYYY-MM-DD HH:MM:SS" or "…T…", what Chinese
+ * gateways send) Beijing time; or Unix seconds / milliseconds. 0 when absent; -1 when present but
+ * unreadable. */
 static int member_time(json_t *obj, int64_t *out)
 {
     json_t *v = json_object_get(obj, "time");
@@ -616,14 +640,12 @@ static int member_time(json_t *obj, int64_t *out)
     const char *s = json_string_value(v);
     if (!s)
         return -1;
-    if (clock_parse_iso(s, out) == 0 && (strchr(s, 'T') || strlen(s) == 10))
-        return 0;
     char local[40];
-    if (strlen(s) == 19 && s[10] == ' ') {
+    if (strlen(s) == 19 && (s[10] == ' ' || s[10] == 'T')) { /* no zone: Beijing time */
         snprintf(local, sizeof local, "%.10sT%s+08:00", s, s + 11);
         return clock_parse_iso(local, out);
     }
-    return -1;
+    return clock_parse_iso(s, out);
 }
 
 /* Parses body as one object or an array of objects; *items is a new reference. */
@@ -719,8 +741,11 @@ static int parse_report(ChannelKind kind, json_t *obj, size_t i, Arena *a, Chann
         return error_setf(err, 400, "invalid_callback", "第 %zu 条回执的时间格式无法识别",
                           "receipt %zu has an unreadable time", i + 1);
     const char *keys = member_text(a, obj, "keypress");
-    r->acknowledged = kind == CHANNEL_CALL && r->status == CHANNEL_DELIVERED &&
-                      channel_reply_keyword(a, keys, NULL) == CHANNEL_REPLY_ACK;
+    ChannelReplyKind answer = kind == CHANNEL_CALL && r->status == CHANNEL_DELIVERED
+                                  ? channel_reply_keyword(a, keys, NULL)
+                                  : CHANNEL_REPLY_UNKNOWN;
+    r->acknowledged = answer != CHANNEL_REPLY_UNKNOWN;
+    r->needs_help = answer == CHANNEL_REPLY_HELP;
     return 0;
 }
 

@@ -137,7 +137,8 @@ typedef struct ChannelReport {
     const char *address;     /* phone / area code, when given */
     ChannelDelivery status;
     const char *raw_status; /* the provider's status word, e.g. "DELIVRD" */
-    int acknowledged;       /* call: the callee pressed an acknowledgement key (叫应) */
+    int acknowledged;       /* call: the callee answered by key (1 确认 or 2 求助; 叫应) */
+    int needs_help;         /* call: the key was 2 (求助) */
     int64_t time;           /* Unix seconds UTC; 0 when absent */
 } ChannelReport;
 

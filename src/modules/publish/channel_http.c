@@ -182,7 +182,8 @@ static ChannelOutcome classify(CURL *h, CURLcode rc, const char *curl_msg, Arena
         return o;
     }
     if (status == 408 || status == 429 || status >= 500) {
-        out->retry_after_s = retry_after > 86400 ? 86400 : (long)retry_after;
+        /* seconds or an HTTP date (libcurl converts); a past date read as "now", at most 1 day */
+        out->retry_after_s = retry_after < 0 ? 0 : retry_after > 86400 ? 86400 : (long)retry_after;
         return channel_retry(out, err, "渠道服务暂时不可用", "provider temporarily unavailable",
                              detail);
     }
