@@ -34,6 +34,7 @@
 
 typedef struct Req {
     char path[64], key[256], auth[256], ctype[128], extra[64];
+    size_t long_len; /* length of an X-Long header */
     char *body;
 } Req;
 
@@ -87,6 +88,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, const c
         copy_header(c, "Authorization", q->auth, sizeof q->auth);
         copy_header(c, "Content-Type", q->ctype, sizeof q->ctype);
         copy_header(c, "X-Extra", q->extra, sizeof q->extra);
+        const char *xl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Long");
+        q->long_len = xl ? strlen(xl) : 0;
         q->body = xstrdup(body);
     }
     pthread_mutex_unlock(&stub.mu);
@@ -317,6 +320,15 @@ static void test_sms_sent_with_key_header_and_body(void **state)
         "\n确认收到请点击：https://yj.example.gov.cn/a/Xk3");
     assert_int_equal(json_object_size(b), 5);
     json_decref(b);
+    /* a long header value (e.g. a signed token) goes out whole */
+    channels_free(set);
+    char more[2100] = "\"headers\":{\"X-Long\":\"";
+    size_t at = strlen(more);
+    memset(more + at, 'a', 2000);
+    snprintf(more + at + 2000, sizeof more - at - 2000, "\"}");
+    set = http_channel("sms", "/ok", more);
+    assert_int_equal(send1(set, &m, &r, &err), CHANNEL_SENT);
+    assert_int_equal(stub.reqs[1].long_len, 2000);
     /* the provider's id may be a number under "message_id" */
     channels_free(set);
     set = http_channel("sms", "/ok-int", NULL);

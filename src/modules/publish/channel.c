@@ -56,6 +56,8 @@ static void outcome_error(Error *err, int status, const char *code, const char *
     error_set(err, status, code, zh, "%s", en);
     snprintf(err->message, sizeof err->message, "%s%s%s", zh, d ? "：" : "", d ? detail : "");
     snprintf(err->message_en, sizeof err->message_en, "%s%s%s", en, d ? ": " : "", d ? detail : "");
+    utf8_clip(err->message);
+    utf8_clip(err->message_en);
 }
 
 ChannelOutcome channel_retry(ChannelReceipt *out, Error *err, const char *zh, const char *en,
@@ -422,15 +424,9 @@ static void default_limits(ChannelKind kind, long long *chars, long long *bytes)
     *bytes = kind == CHANNEL_WECHAT ? 2048 : 0; /* WeChat Work robots: 2048 bytes of text */
 }
 
-static void load_channel(Check *c, json_t *obj, size_t i, ChannelSet *set)
+static void check_known_fields(Check *c, json_t *obj, size_t i)
 {
     char path[96];
-    Channel *ch = &set->items[set->n];
-    if (!json_is_object(obj)) {
-        problem(c, path_of(path, sizeof path, i, "*"), "每个渠道应为对象",
-                "each channel must be an object");
-        return;
-    }
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v)
@@ -439,75 +435,115 @@ static void load_channel(Check *c, json_t *obj, size_t i, ChannelSet *set)
             problem(c, path_of(path, sizeof path, i, key), "未知字段（拼写错误？）",
                     "unknown field (typo?)");
     }
+}
+
+/* The channel's name, or NULL (with a problem) when missing, malformed or taken. */
+static const char *check_name(Check *c, json_t *obj, size_t i, const ChannelSet *set)
+{
+    char path[96];
     const char *name = get_string(c, obj, i, "name");
-    const char *kind = get_string(c, obj, i, "kind");
-    if (!name)
-        problem(c, path_of(path, sizeof path, i, "name"), "缺少渠道名称", "name is required");
-    else if (!name_ok(name))
-        problem(c, path_of(path, sizeof path, i, "name"),
-                "名称只能由小写字母、数字、- 和 _ 组成，最长 64 个字符",
+    path_of(path, sizeof path, i, "name");
+    if (!json_object_get(obj, "name"))
+        problem(c, path, "缺少渠道名称", "name is required");
+    else if (name && !name_ok(name))
+        problem(c, path, "名称只能由小写字母、数字、- 和 _ 组成，最长 64 个字符",
                 "name must be 1-64 characters of a-z, 0-9, - and _");
-    else if (channels_find(set, name))
-        problem(c, path_of(path, sizeof path, i, "name"), "渠道名称重复", "duplicate name");
-    ChannelKind k = CHANNEL_SPOOL;
-    if (!kind || channel_kind_parse(kind, &k) < 0) {
+    else if (name && channels_find(set, name))
+        problem(c, path, "渠道名称重复", "duplicate name");
+    else
+        return name;
+    return NULL;
+}
+
+static int check_kind(Check *c, json_t *obj, size_t i, ChannelKind *k)
+{
+    char path[96];
+    const char *kind = get_string(c, obj, i, "kind");
+    if (kind && channel_kind_parse(kind, k) == 0)
+        return 0;
+    if (kind || !json_object_get(obj, "kind"))
         problem(c, path_of(path, sizeof path, i, "kind"),
                 "渠道类型应为 sms、broadcast、wechat、call 或 spool",
                 "kind must be sms, broadcast, wechat, call or spool");
+    return -1;
+}
+
+/* Which fields a kind requires or refuses. */
+static void check_kind_fields(Check *c, json_t *obj, size_t i, const Channel *ch)
+{
+    char path[96];
+    ChannelKind k = ch->kind;
+    if (kind_is_http(k) && !ch->url)
+        problem(c, path_of(path, sizeof path, i, "url"), "HTTP 渠道必须配置 url",
+                "url is required for HTTP channels");
+    if (!kind_is_http(k) && json_object_get(obj, "url"))
+        problem(c, path_of(path, sizeof path, i, "url"), "spool 渠道不使用 url",
+                "spool channels take no url");
+    if (!kind_is_http(k) && json_object_get(obj, "headers"))
+        problem(c, path_of(path, sizeof path, i, "headers"), "spool 渠道不使用请求头",
+                "spool channels take no headers");
+    if (k == CHANNEL_SPOOL && !ch->dir)
+        problem(c, path_of(path, sizeof path, i, "dir"), "spool 渠道必须配置目录 dir",
+                "dir is required for spool channels");
+    if (k != CHANNEL_SPOOL && json_object_get(obj, "dir"))
+        problem(c, path_of(path, sizeof path, i, "dir"), "只有 spool 渠道使用 dir",
+                "only spool channels take dir");
+    if (k != CHANNEL_SMS && json_object_get(obj, "sign"))
+        problem(c, path_of(path, sizeof path, i, "sign"), "只有短信渠道使用签名 sign",
+                "only sms channels take sign");
+    if (k != CHANNEL_SMS && k != CHANNEL_CALL && json_object_get(obj, "callback_url"))
+        problem(c, path_of(path, sizeof path, i, "callback_url"),
+                "只有短信和外呼渠道使用 callback_url",
+                "only sms and call channels take callback_url");
+    if (ch->max_bytes && ch->max_bytes < 16)
+        problem(c, path_of(path, sizeof path, i, "max_bytes"), "上限过小（至少 16 字节）",
+                "limit too small (at least 16 bytes)");
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* Checks channels[i] and, unless its kind is unknown, appends it to set (owning its strings,
+ * so channels_free releases it even when other fields had problems). */
+static void load_channel(Check *c, json_t *obj, size_t i, ChannelSet *set)
+{
+    char path[96];
+    if (!json_is_object(obj)) {
+        problem(c, path_of(path, sizeof path, i, "*"), "每个渠道应为对象",
+                "each channel must be an object");
         return;
     }
+    check_known_fields(c, obj, i);
+    const char *name = check_name(c, obj, i, set);
+    ChannelKind k;
+    if (check_kind(c, obj, i, &k) < 0)
+        return;
+    Channel *ch = &set->items[set->n++];
+    ch->kind = k;
+    ch->name = xstrdup(name ? name : "");
     json_t *en = json_object_get(obj, "enabled");
     if (en && !json_is_boolean(en))
         problem(c, path_of(path, sizeof path, i, "enabled"), "应为 true 或 false",
                 "must be true or false");
-    const char *url = get_string(c, obj, i, "url");
-    const char *callback = get_string(c, obj, i, "callback_url");
-    const char *sign = get_string(c, obj, i, "sign");
-    const char *dir = get_string(c, obj, i, "dir");
+    ch->enabled = en ? json_is_true(en) : 1;
+    ch->url = dup_or_null(get_string(c, obj, i, "url"));
+    ch->callback_url = dup_or_null(get_string(c, obj, i, "callback_url"));
+    ch->sign = dup_or_null(get_string(c, obj, i, "sign"));
+    ch->dir = dup_or_null(get_string(c, obj, i, "dir"));
     get_string(c, obj, i, "description");
-    check_url(c, i, "url", url);
-    check_url(c, i, "callback_url", callback);
-    if (kind_is_http(k) && !url)
-        problem(c, path_of(path, sizeof path, i, "url"), "HTTP 渠道必须配置 url",
-                "url is required for HTTP channels");
-    if (!kind_is_http(k) && url)
-        problem(c, path_of(path, sizeof path, i, "url"), "spool 渠道不使用 url",
-                "spool channels take no url");
-    if (k == CHANNEL_SPOOL && !dir)
-        problem(c, path_of(path, sizeof path, i, "dir"), "spool 渠道必须配置目录 dir",
-                "dir is required for spool channels");
-    if (k != CHANNEL_SPOOL && dir)
-        problem(c, path_of(path, sizeof path, i, "dir"), "只有 spool 渠道使用 dir",
-                "only spool channels take dir");
-    if (sign && k != CHANNEL_SMS)
-        problem(c, path_of(path, sizeof path, i, "sign"), "只有短信渠道使用签名 sign",
-                "only sms channels take sign");
-    if (callback && k != CHANNEL_SMS && k != CHANNEL_CALL)
-        problem(c, path_of(path, sizeof path, i, "callback_url"),
-                "只有短信和外呼渠道使用 callback_url",
-                "only sms and call channels take callback_url");
-    if (k == CHANNEL_SPOOL && json_object_get(obj, "headers"))
-        problem(c, path_of(path, sizeof path, i, "headers"), "spool 渠道不使用请求头",
-                "spool channels take no headers");
+    check_url(c, i, "url", ch->url);
+    check_url(c, i, "callback_url", ch->callback_url);
     long long def_chars, def_bytes;
     default_limits(k, &def_chars, &def_bytes);
     ch->max_chars = (size_t)get_int(c, obj, i, "max_chars", 0, 100000, def_chars);
     ch->max_bytes = (size_t)get_int(c, obj, i, "max_bytes", 0, 1000000, def_bytes);
-    if (ch->max_bytes && ch->max_bytes < 16)
-        problem(c, path_of(path, sizeof path, i, "max_bytes"), "上限过小（至少 16 字节）",
-                "limit too small (at least 16 bytes)");
     ch->timeout_ms = (long)get_int(c, obj, i, "timeout_ms", 100, 120000, 10000);
-    ch->kind = k;
-    ch->enabled = en ? json_is_true(en) : 1;
-    ch->name = xstrdup(name ? name : "");
-    ch->url = url ? xstrdup(url) : NULL;
-    ch->callback_url = callback ? xstrdup(callback) : NULL;
-    ch->sign = sign ? xstrdup(sign) : NULL;
-    ch->dir = dir ? xstrdup(dir) : NULL;
+    check_kind_fields(c, obj, i, ch);
+    load_headers(c, obj, i, ch);
     if (k == CHANNEL_SPOOL)
         ch->spool = channel_spool_new();
-    load_headers(c, obj, i, ch);
-    set->n++;
 }
 
 ChannelSet *channels_load(const char *json_text, Error *err)

@@ -106,19 +106,16 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n; /* read everything; keep the first RESPONSE_MAX bytes */
 }
 
-static struct curl_slist *request_headers(const Channel *ch, const char *key)
+static struct curl_slist *request_headers(Arena *a, const Channel *ch, const char *key)
 {
     struct curl_slist *h = NULL;
-    char line[1024];
     h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
     h = curl_slist_append(h, "Accept: application/json");
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
-    snprintf(line, sizeof line, "Idempotency-Key: %s", key);
-    h = curl_slist_append(h, line);
-    for (size_t i = 0; i < ch->n_headers; i++) {
-        snprintf(line, sizeof line, "%s: %s", ch->headers[i].name, ch->headers[i].value);
-        h = curl_slist_append(h, line);
-    }
+    h = curl_slist_append(h, arena_printf(a, "Idempotency-Key: %s", key));
+    for (size_t i = 0; i < ch->n_headers; i++)
+        h = curl_slist_append(h,
+                              arena_printf(a, "%s: %s", ch->headers[i].name, ch->headers[i].value));
     return h;
 }
 
@@ -209,7 +206,7 @@ ChannelOutcome channel_http_send(const Channel *ch, const ChannelMessage *msg, C
     CURL *h = curl_easy_init();
     Response *resp = arena_alloc(&a, sizeof *resp);
     char curl_msg[CURL_ERROR_SIZE] = "";
-    struct curl_slist *headers = request_headers(ch, msg->idempotency_key);
+    struct curl_slist *headers = request_headers(&a, ch, msg->idempotency_key);
     if (!h || !payload) {
         o = channel_retry(out, err, "HTTP 请求无法建立", "cannot set up the HTTP request", NULL);
         goto out;
