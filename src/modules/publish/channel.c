@@ -42,8 +42,6 @@ static int kind_is_http(ChannelKind kind)
     return kind != CHANNEL_SPOOL;
 }
 
-static void utf8_clip(char *buf);
-
 /* ---- outcomes --------------------------------------------------------------------------- */
 
 /* Fills err with status, code and "zh[：detail]" / "en[: detail]". */
@@ -56,8 +54,8 @@ static void outcome_error(Error *err, int status, const char *code, const char *
     error_set(err, status, code, zh, "%s", en);
     snprintf(err->message, sizeof err->message, "%s%s%s", zh, d ? "：" : "", d ? detail : "");
     snprintf(err->message_en, sizeof err->message_en, "%s%s%s", en, d ? ": " : "", d ? detail : "");
-    utf8_clip(err->message);
-    utf8_clip(err->message_en);
+    channel_utf8_clip(err->message);
+    channel_utf8_clip(err->message_en);
 }
 
 ChannelOutcome channel_retry(ChannelReceipt *out, Error *err, const char *zh, const char *en,
@@ -111,8 +109,7 @@ static size_t utf8_next(const char *str, uint32_t *cp)
     return n;
 }
 
-/* Ends buf before its first ill-formed sequence (e.g. a character snprintf cut in two). */
-static void utf8_clip(char *buf)
+void channel_utf8_clip(char *buf)
 {
     uint32_t cp;
     size_t n;
@@ -275,8 +272,8 @@ static void problem(Check *c, const char *path, const char *zh, const char *en)
     if (!c->problems++) {
         snprintf(c->first_zh, sizeof c->first_zh, "%s：%s", path, zh);
         snprintf(c->first_en, sizeof c->first_en, "%s: %s", path, en);
-        utf8_clip(c->first_zh);
-        utf8_clip(c->first_en);
+        channel_utf8_clip(c->first_zh);
+        channel_utf8_clip(c->first_en);
     }
     error_field(c->err, path, zh);
 }
@@ -333,7 +330,7 @@ static int header_value_ok(const char *s)
 static char *path_of(char *buf, size_t n, size_t index, const char *field)
 {
     snprintf(buf, n, "channels[%zu].%.48s", index, field);
-    utf8_clip(buf);
+    channel_utf8_clip(buf);
     return buf;
 }
 
@@ -396,7 +393,7 @@ static void load_headers(Check *c, json_t *obj, size_t i, Channel *ch)
     {
         char hpath[160];
         snprintf(hpath, sizeof hpath, "channels[%zu].headers.%.64s", i, name);
-        utf8_clip(hpath);
+        channel_utf8_clip(hpath);
         if (!header_name_ok(name) || !json_is_string(v) || !header_value_ok(json_string_value(v)) ||
             strcasecmp(name, "Idempotency-Key") == 0 || strcasecmp(name, "Content-Type") == 0) {
             problem(c, hpath,
@@ -572,7 +569,7 @@ ChannelSet *channels_load(const char *json_text, Error *err)
         {
             char top[64];
             snprintf(top, sizeof top, "%.48s", key);
-            utf8_clip(top);
+            channel_utf8_clip(top);
             if (strcmp(key, "channels") != 0)
                 problem(&c, top, "未知字段（拼写错误？）", "unknown field (typo?)");
         }

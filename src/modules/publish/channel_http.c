@@ -132,11 +132,13 @@ static void provider_id(json_t *answer, ChannelReceipt *out)
     json_t *id = json_object_get(answer, "id");
     if (!id)
         id = json_object_get(answer, "message_id");
-    if (json_is_string(id))
+    if (json_is_string(id)) {
         snprintf(out->provider_id, sizeof out->provider_id, "%s", json_string_value(id));
-    else if (json_is_integer(id))
+        channel_utf8_clip(out->provider_id);
+    } else if (json_is_integer(id)) {
         snprintf(out->provider_id, sizeof out->provider_id, "%lld",
                  (long long)json_integer_value(id));
+    }
 }
 
 /* WeChat-style answers carry {"errcode": n, "errmsg": …} with HTTP 200: 0 is success,

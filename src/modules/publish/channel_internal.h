@@ -19,6 +19,9 @@ void channel_spool_free(ChannelSpool *sp);
 ChannelOutcome channel_spool_send(const Channel *ch, const ChannelMessage *msg, ChannelReceipt *out,
                                   Error *err);
 
+/* Ends buf before its first ill-formed UTF-8 sequence (e.g. a character snprintf cut). */
+void channel_utf8_clip(char *buf);
+
 /* Outcome helpers: fill err and out->outcome, return the outcome. */
 ChannelOutcome channel_retry(ChannelReceipt *out, Error *err, const char *zh, const char *en,
                              const char *detail);
