@@ -22,6 +22,7 @@
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat); stable across versions. */
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
+#define PG_BYTEAOID 17
 #define PG_FLOAT8OID 701
 
 typedef struct PgConn {
@@ -34,6 +35,7 @@ typedef struct PgParams {
     Oid *types;
     const char **values;
     char (*numbers)[32];
+    char **owned; /* bytea parameters in their hex text form, freed with the params */
 } PgParams;
 
 static void pg_notice(void *arg, const char *message)
@@ -174,6 +176,24 @@ static void pg_params_free(PgParams *p)
     free(p->types);
     free(p->values);
     free(p->numbers);
+    for (int i = 0; p->owned && p->owned[i]; i++)
+        free(p->owned[i]);
+    free(p->owned);
+}
+
+/* bytea's text input form: \x followed by two hex digits per byte. */
+static char *bytea_hex(const unsigned char *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = xmalloc(2 * n + 3), *o = out;
+    *o++ = '\\';
+    *o++ = 'x';
+    for (size_t i = 0; i < n; i++) {
+        *o++ = digits[b[i] >> 4];
+        *o++ = digits[b[i] & 15];
+    }
+    *o = 0;
+    return out;
 }
 
 /* True when "$n" occurs in sql as a whole placeholder (not as a prefix of "$n0"). */
@@ -207,6 +227,8 @@ static void pg_params_init(PgParams *p, const char *sql, const DbValue *params, 
     p->types = xcalloc(n, sizeof *p->types);
     p->values = xcalloc(n, sizeof *p->values);
     p->numbers = xcalloc(n, sizeof *p->numbers);
+    p->owned = NULL;
+    int nowned = 0;
     for (int i = 0; i < nparams; i++) {
         switch (params[i].type) {
         case DB_INT:
@@ -222,6 +244,13 @@ static void pg_params_init(PgParams *p, const char *sql, const DbValue *params, 
         case DB_TEXT:
             p->types[i] = PG_TEXTOID;
             p->values[i] = params[i].s;
+            break;
+        case DB_BLOB:
+            if (!p->owned)
+                p->owned = xcalloc(n + 1, sizeof *p->owned);
+            p->types[i] = PG_BYTEAOID;
+            p->owned[nowned] = bytea_hex((const unsigned char *)params[i].s, (size_t)params[i].i);
+            p->values[i] = p->owned[nowned++];
             break;
         default:
             p->types[i] = uses_param(sql, i + 1) ? 0 : PG_TEXTOID;
@@ -294,12 +323,15 @@ static void pg_materialise(const PGresult *res, Arena *arena, DbRows *out)
         out->names[i] = arena_strdup(arena, PQfname(res, i));
     size_t ncells = (size_t)nrows * (size_t)ncols;
     out->cells = arena_alloc(arena, sizeof(char *) * (ncells ? ncells : 1));
+    out->sizes = arena_alloc(arena, sizeof(size_t) * (ncells ? ncells : 1));
     for (int r = 0; r < nrows; r++)
-        for (int i = 0; i < ncols; i++)
-            out->cells[(size_t)r * (size_t)ncols + (size_t)i] =
-                PQgetisnull(res, r, i)
-                    ? NULL
-                    : arena_strndup(arena, PQgetvalue(res, r, i), (size_t)PQgetlength(res, r, i));
+        for (int i = 0; i < ncols; i++) {
+            size_t at = (size_t)r * (size_t)ncols + (size_t)i;
+            out->sizes[at] = PQgetisnull(res, r, i) ? 0 : (size_t)PQgetlength(res, r, i);
+            out->cells[at] = PQgetisnull(res, r, i)
+                                 ? NULL
+                                 : arena_strndup(arena, PQgetvalue(res, r, i), out->sizes[at]);
+        }
 }
 
 static int pg_query(void *native, Arena *arena, const char *sql, const DbValue *params, int nparams,

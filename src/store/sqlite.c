@@ -87,6 +87,10 @@ static int bind_all(sqlite3_stmt *st, const DbValue *params, int nparams)
         case DB_TEXT:
             rc = sqlite3_bind_text(st, idx, params[i].s, -1, SQLITE_STATIC);
             break;
+        case DB_BLOB:
+            rc = sqlite3_bind_blob64(st, idx, params[i].s, (sqlite3_uint64)params[i].i,
+                                     SQLITE_STATIC);
+            break;
         default:
             rc = sqlite3_bind_null(st, idx);
         }
@@ -146,23 +150,28 @@ static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *
         out->names[i] = arena_strdup(arena, sqlite3_column_name(st, i));
     size_t cap = 16;
     char **cells = arena_alloc(arena, sizeof(char *) * cap * (size_t)(ncols ? ncols : 1));
+    size_t *sizes = arena_alloc(arena, sizeof(size_t) * cap * (size_t)(ncols ? ncols : 1));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if ((size_t)out->nrows == cap) {
             char **bigger = arena_alloc(arena, sizeof(char *) * cap * 2 * (size_t)ncols);
+            size_t *more = arena_alloc(arena, sizeof(size_t) * cap * 2 * (size_t)ncols);
             memcpy(bigger, cells, sizeof(char *) * cap * (size_t)ncols);
+            memcpy(more, sizes, sizeof(size_t) * cap * (size_t)ncols);
             cells = bigger;
+            sizes = more;
             cap *= 2;
         }
         for (int i = 0; i < ncols; i++) {
             const unsigned char *t = sqlite3_column_text(st, i);
-            cells[(size_t)out->nrows * (size_t)ncols + (size_t)i] =
-                t ? arena_strndup(arena, (const char *)t, (size_t)sqlite3_column_bytes(st, i))
-                  : NULL;
+            size_t at = (size_t)out->nrows * (size_t)ncols + (size_t)i;
+            sizes[at] = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+            cells[at] = t ? arena_strndup(arena, (const char *)t, sizes[at]) : NULL;
         }
         out->nrows++;
     }
     out->cells = cells;
+    out->sizes = sizes;
     int ret = 0;
     if (rc != SQLITE_DONE)
         ret = fail(db, err);
@@ -204,6 +213,9 @@ static int sq_exec_many(void *native, const char *sql, const DbValue *rows, int 
                 break;
             case DB_TEXT:
                 rc = sqlite3_bind_text(st, idx[i], v[i].s, -1, SQLITE_STATIC);
+                break;
+            case DB_BLOB:
+                rc = sqlite3_bind_blob64(st, idx[i], v[i].s, (sqlite3_uint64)v[i].i, SQLITE_STATIC);
                 break;
             default:
                 rc = sqlite3_bind_null(st, idx[i]);

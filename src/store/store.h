@@ -27,13 +27,13 @@
 
 typedef enum { DIALECT_SQLITE, DIALECT_POSTGRES } Dialect;
 
-typedef enum { DB_NULL, DB_INT, DB_REAL, DB_TEXT } DbType;
+typedef enum { DB_NULL, DB_INT, DB_REAL, DB_TEXT, DB_BLOB } DbType;
 
 typedef struct DbValue {
     DbType type;
     int64_t i;
     double r;
-    const char *s; /* DB_TEXT: borrowed, NUL-terminated UTF-8 */
+    const char *s; /* DB_TEXT: borrowed, NUL-terminated UTF-8; DB_BLOB: borrowed bytes, i long */
 } DbValue;
 
 static inline DbValue db_int(int64_t v)
@@ -51,6 +51,13 @@ static inline DbValue db_text(const char *s)
     DbValue x = {s ? DB_TEXT : DB_NULL, 0, 0, s};
     return x;
 }
+/* A BLOB / bytea parameter. Read back, a blob cell is its raw bytes on SQLite (length in
+ * db_cell_size) and bytea's text form (\x and hex digits) on PostgreSQL. */
+static inline DbValue db_blob(const void *p, size_t n)
+{
+    DbValue x = {DB_BLOB, (int64_t)n, 0, (const char *)p};
+    return x;
+}
 static inline DbValue db_null(void)
 {
     DbValue x = {DB_NULL, 0, 0, 0};
@@ -59,13 +66,18 @@ static inline DbValue db_null(void)
 
 typedef struct DbRows {
     int nrows, ncols;
-    char **names; /* ncols column names */
-    char **cells; /* nrows * ncols, row-major; NULL for SQL NULL */
+    char **names;  /* ncols column names */
+    char **cells;  /* nrows * ncols, row-major; NULL for SQL NULL */
+    size_t *sizes; /* bytes of each cell (without its NUL): a SQLite BLOB comes back raw */
 } DbRows;
 
 static inline const char *db_cell(const DbRows *r, int row, int col)
 {
     return r->cells[(long)row * r->ncols + col];
+}
+static inline size_t db_cell_size(const DbRows *r, int row, int col)
+{
+    return r->sizes[(long)row * r->ncols + col];
 }
 int db_col(const DbRows *r, const char *name); /* index or -1 */
 

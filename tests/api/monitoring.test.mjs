@@ -103,12 +103,13 @@ test('rules: thresholds must rise with the level; a combination needs its point'
 
 test('readings: gateway keys, malformed batches store nothing, per-reading rejections', async () => {
   const now = Date.now()
-  const before = await dbInt('SELECT COUNT(*) FROM monitor_readings')
+  const stored = 'SELECT (SELECT COALESCE(SUM(n), 0) FROM monitor_reading_journal) + (SELECT COALESCE(SUM(n), 0) FROM monitor_reading_blocks)'
+  const before = await dbInt(stored)
   assertError(await send(`WL-001 1.0 ${now}`, { key: 'GW-DEMO-01:wrong' }), 401, 'gateway_unauthorised')
   assertError(await send(`WL-001 1.0 ${now}`, { key: null }), 401, 'gateway_unauthorised')
   assertError(await send(`WL-001 1.0 ${now}\nWL-001 x ${now + 1}`), 400, 'bad_readings')
   assertError(await send('{"readings": [{"sensor": "WL-001", "value": 1}', { type: 'application/json' }), 400)
-  assert.equal(await dbInt('SELECT COUNT(*) FROM monitor_readings'), before)
+  assert.equal(await dbInt(stored), before)
   const r = await send(`@batch api-1\nWL-001 1.5 ${now - 60000}\nSH-001-RG 0 ${now}\nNOPE 1 ${now}\nWL-001 1.6 ${now + 3600000}`)
   assert.equal(r.status, 200, show(r))
   assert.equal(r.json.batch, 'api-1')

@@ -14,7 +14,7 @@
 //     order (each must come back 200 with accepted + duplicates = its size), and checks the
 //     store directly (sqlite3 or psql on DB_URL):
 //       a. every reading of every batch acknowledged in phase 1 — and, now, of every batch —
-//          is in monitor_readings with its value, exactly once;
+//          is stored (journal or blocks) with its value, exactly once;
 //       b. no (rule, subject) has more than one active warning; for this run's sensors the
 //          threshold rule's raise events are exactly what the series implies (one for a
 //          series crossing its first threshold once and never falling back, none for a flat
@@ -220,19 +220,31 @@ function sql(query) {
     .filter((l) => l.length)
     .map((l) => l.split('|'))
 }
-// ts as Unix ms, whatever the column's type (integer ms, ISO text or timestamptz)
-function tsExpr(col) {
-  if (PG) {
-    const t = sql(`SELECT data_type FROM information_schema.columns WHERE table_name = 'monitor_readings' AND column_name = 'ts'`)
-    const type = t.length ? t[0][0] : ''
-    if (/timestamp/.test(type)) return `(extract(epoch FROM ${col}) * 1000)::bigint`
-    if (/text|char/.test(type)) return `(extract(epoch FROM ${col}::timestamptz) * 1000)::bigint`
-    return col
+// Every stored reading of the given sensors as [sensor_id, ts_ms, value]: the journal and the
+// blocks of the series (src/modules/monitoring/series.c), read in one statement (one snapshot)
+// and decoded here: journal rows are groups [int64 sensor][uint32 count]{[int64 ts][float64]},
+// blocks {[int64 ts][float64 value]} of their sensor, little-endian.
+function storedReadings(ids) {
+  const hex = (col) => (PG ? `encode(${col}, 'hex')` : `hex(${col})`)
+  const rows = sql(`SELECT 'j', 0, ${hex('data')} FROM monitor_reading_journal UNION ALL SELECT 'b', sensor_id, ${hex('data')} FROM monitor_reading_blocks WHERE sensor_id IN (${ids.join(',')})`)
+  const want = new Set(ids.map(Number))
+  const out = []
+  for (const [kind, sid, data] of rows) {
+    const buf = Buffer.from(data, 'hex')
+    let off = 0
+    while (off < buf.length) {
+      let sensor = Number(sid)
+      let count = (buf.length - off) / 16
+      if (kind === 'j') {
+        sensor = Number(buf.readBigInt64LE(off))
+        count = buf.readUInt32LE(off + 8)
+        off += 12
+      }
+      for (let i = 0; i < count; i++, off += 16)
+        if (want.has(sensor)) out.push([sensor, Number(buf.readBigInt64LE(off)), buf.readDoubleLE(off + 8)])
+    }
   }
-  const t = sql(`SELECT typeof(ts) FROM monitor_readings LIMIT 1`)
-  const type = t.length ? t[0][0] : 'integer'
-  if (type === 'text') return `CAST(ROUND((julianday(${col}) - 2440587.5) * 86400000.0) AS INTEGER)`
-  return col
+  return out
 }
 
 async function phase2() {
@@ -277,7 +289,7 @@ async function phase2() {
   // a. the store holds every reading
   const ids = Object.values(st.sensors).map((s) => Number(s.id))
   const codeOf = Object.fromEntries(Object.values(st.sensors).map((s) => [Number(s.id), s.code]))
-  const rows = sql(`SELECT sensor_id, ${tsExpr('ts')}, value FROM monitor_readings WHERE sensor_id IN (${ids.join(',')})`)
+  const rows = storedReadings(ids)
   const stored = new Map()
   let doubles = 0
   for (const [sid, ts, v] of rows) {

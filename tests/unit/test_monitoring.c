@@ -99,6 +99,43 @@ static int64_t query_int(Fx *fx, const char *sql)
     return v;
 }
 
+/* Readings stored: in the journal and in blocks (series.c). */
+static int64_t stored_readings(Fx *fx)
+{
+    return query_int(fx, "SELECT (SELECT COALESCE(SUM(n), 0) FROM monitor_reading_journal) +"
+                         " (SELECT COALESCE(SUM(n), 0) FROM monitor_reading_blocks)");
+}
+
+static int64_t sensor_id(Fx *fx, const char *code)
+{
+    return query_int(fx, fmt("SELECT id FROM monitor_sensors WHERE code = '%s'", code));
+}
+
+/* A sensor's stored readings with from <= ts <= to, through the series reader. */
+static int read_series(Fx *fx, const char *code, int64_t from, int64_t to, Sample *out, int max)
+{
+    int64_t id = sensor_id(fx, code);
+    StoreConn *c = store_acquire(fx->store);
+    Arena arena = ARENA_INIT;
+    Error err = ERROR_INIT;
+    Sample *v = NULL;
+    int n = 0;
+    int rc = mon_series_read(c, &arena, NULL, id, from, to, &v, &n, &err);
+    store_release(fx->store, c);
+    assert_ok(rc, err);
+    for (int i = 0; i < n && i < max; i++)
+        out[i] = v[i];
+    arena_free(&arena);
+    return n;
+}
+
+static void compact_all(Fx *fx)
+{
+    Error err = ERROR_INIT;
+    assert_ok(mon_series_compact_now(fx->store, 0, &err), err);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_reading_journal"), 0);
+}
+
 /* Sends a line-format batch; returns the answer (caller decrefs) or fails the test. */
 static json_t *send_lines(Fx *fx, const char *auth, const char *body)
 {
@@ -341,7 +378,9 @@ static void test_rain_window_late_duplicate(void **state)
     assert_int_equal(answer_int(a, "accepted"), 0);
     assert_string_equal(changes(a), "");
     json_decref(a);
-    assert_int_equal(query_int(fx, "SELECT CAST(SUM(value) AS INTEGER) FROM monitor_readings"), 55);
+    Sample v[8];
+    assert_int_equal(read_series(fx, "RG", 0, INT64_MAX, v, 8), 3);
+    assert_true(v[0].value == 20 && v[1].value == 15 && v[2].value == 20);
     /* 1 ms later the reading at t0 is far outside; 35 mm stays blue */
     a = send_lines(fx, GW_AUTH, fmt("RG 0 %lld\n", AT(3600) + 1));
     assert_string_equal(changes(a), "");
@@ -438,7 +477,7 @@ static void test_gateways_and_bad_input(void **state)
     send_fails(fx, GW_AUTH, "{\"readings\": [{\"sensor\": \"WL\", \"value\": \"1\"}]}", INGEST_JSON,
                400);
     send_fails(fx, GW_AUTH, "{\"readings\": ", INGEST_JSON, 400);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 0);
+    assert_int_equal(stored_readings(fx), 0);
     /* another gateway's sensor, an unknown one and one from the future are rejected one by
      * one; the good reading is stored */
     json_t *a = send_lines(fx, GW_AUTH,
@@ -525,20 +564,16 @@ static void test_rollup_retention(void **state)
         1);
     StoreConn *c = store_acquire(fx->store);
     Error err = ERROR_INIT;
-    DbValue p[] = {db_int(now - 91 * 86400 * S)};
-    assert_ok(store_exec(c,
-                         "INSERT INTO monitor_readings (sensor_id, ts, value) SELECT id, $1, 9"
-                         " FROM monitor_sensors WHERE code = 'WL'",
-                         p, 1, NULL, &err),
-              err);
-    store_release(fx->store, c);
     Arena arena = ARENA_INIT;
+    SeriesReading old = {sensor_id(fx, "WL"), now - 91 * 86400 * S, 9};
+    assert_ok(mon_series_write_blocks(c, &arena, &old, 1, &err), err);
+    store_release(fx->store, c);
     RollupCtx r = {now};
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
     /* run twice: recomputing the same hours gives the same rows */
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
     arena_free(&arena);
-    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_readings"), 5);
+    assert_int_equal(stored_readings(fx), 5);
     /* the expired reading's hour was never rolled up: it is kept (n 1, sum 9) before it goes */
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup"), 4);
     assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_rollup WHERE n = 1 AND sum = 9"),
@@ -563,6 +598,51 @@ static void test_rollup_retention(void **state)
                      1);
 }
 
+/* The journal and the blocks: compaction moves readings without changing what readers see;
+ * blocks never span an hour; a reading older than the engine's window is found a duplicate
+ * in the blocks and in the journal alike, also after a restart. */
+static void test_series_journal_blocks(void **state)
+{
+    Fx *fx = fixture(state);
+    int64_t h = (clock_real_now_ms() / 3600000 - 3) * 3600000; /* a whole hour, 3 hours ago */
+    json_t *a = send_lines(fx, GW_AUTH,
+                           fmt("WL 1.5 %lld\nWL 1.6 %lld\nWL 1.7 %lld\n", (long long)(h - 60 * S),
+                               (long long)h, (long long)(h + 60 * S)));
+    assert_int_equal(answer_int(a, "accepted"), 3);
+    json_decref(a);
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_reading_journal"), 1);
+    Sample before[4], after[4];
+    assert_int_equal(read_series(fx, "WL", h - 60 * S, h + 60 * S, before, 4), 3);
+    compact_all(fx);
+    /* two blocks: the hour before h and the hour from h */
+    assert_int_equal(query_int(fx, "SELECT COUNT(*) FROM monitor_reading_blocks"), 2);
+    assert_int_equal(stored_readings(fx), 3);
+    assert_int_equal(read_series(fx, "WL", h - 60 * S, h + 60 * S, after, 4), 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(before[i].ts_ms == after[i].ts_ms && before[i].value == after[i].value);
+    assert_int_equal(read_series(fx, "WL", h, h, after, 4), 1);
+    assert_true(after[0].value == 1.6);
+    /* older than the window (water level keeps only its newest): looked up in the blocks */
+    a = send_lines(
+        fx, GW_AUTH,
+        fmt("WL 9.9 %lld\nWL 1.55 %lld\n", (long long)(h - 60 * S), (long long)(h - 30 * S)));
+    assert_int_equal(answer_int(a, "duplicates"), 1);
+    assert_int_equal(answer_int(a, "accepted"), 1);
+    json_decref(a);
+    /* the new late one sits in the journal: found there too, also after a restart */
+    mon_engine_reset();
+    a = send_lines(
+        fx, GW_AUTH,
+        fmt("WL 8.8 %lld\nWL 7.7 %lld\n", (long long)(h - 30 * S), (long long)(h + 60 * S)));
+    assert_int_equal(answer_int(a, "duplicates"), 2);
+    assert_int_equal(answer_int(a, "accepted"), 0);
+    json_decref(a);
+    assert_int_equal(stored_readings(fx), 4);
+    compact_all(fx);
+    assert_int_equal(read_series(fx, "WL", h - 3600 * S, h + 3600 * S, after, 4), 4);
+    assert_true(after[0].value == 1.5 && after[1].value == 1.55 && after[3].value == 1.7);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown),                                   \
         cmocka_unit_test_setup_teardown(fn, setup_pg, teardown)
@@ -578,6 +658,7 @@ int main(void)
         BOTH(test_gateways_and_bad_input),
         BOTH(test_restart_replay),
         BOTH(test_rollup_retention),
+        BOTH(test_series_journal_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,17 +388,13 @@ static int history(Tx *tx, Error *err)
     int64_t end = clock_now() * 1000;
     end -= end % 300000;
     const int n = 288;
-    DbValue *v = arena_alloc(tx->arena, sizeof *v * 3 * (size_t)(n * rows.nrows));
+    SeriesReading *v = arena_alloc(tx->arena, sizeof *v * (size_t)(n * rows.nrows + 1));
     int k = 0;
-    for (int r = 0; r < rows.nrows; r++)
-        for (int i = 0; i < n; i++, k++) {
-            v[3 * k] = db_int(atoll(db_cell(&rows, r, 0)));
-            v[3 * k + 1] = db_int(end - (int64_t)(n - 1 - i) * 300000);
-            v[3 * k + 2] = db_real(quiet_value(db_cell(&rows, r, 1), i));
-        }
-    return store_exec_many(
-        tx->conn, "INSERT INTO monitor_readings (sensor_id, ts, value) VALUES ($1, $2, $3)", v, 3,
-        k, NULL, err);
+    for (int r = 0; r < rows.nrows; r++) /* sensor ids ascending, times ascending */
+        for (int i = 0; i < n; i++, k++)
+            v[k] = (SeriesReading){atoll(db_cell(&rows, r, 0)), end - (int64_t)(n - 1 - i) * 300000,
+                                   quiet_value(db_cell(&rows, r, 1), i)};
+    return mon_series_write_blocks(tx->conn, tx->arena, v, k, err);
 }
 
 int mon_demo(Tx *tx, Error *err)

@@ -35,6 +35,7 @@ struct Engine {
     int ncombos;
     EventSub *sub;
     int stale;
+    int suspect; /* a write failed: reload windows and states from the store, carry nothing */
     int loaded;
 };
 
@@ -82,6 +83,7 @@ void mon_engine_unlock(void)
 void mon_engine_mark_stale(void)
 {
     engine.stale = 1;
+    engine.suspect = 1;
 }
 
 void mon_key_hash(const char *key, char *out)
@@ -332,20 +334,20 @@ static void carry_over(Engine *old, Engine *fresh, unsigned char *have_window)
 }
 
 /* Window of a sensor new to this process: its readings back to its longest rule's window
- * from its latest reading. */
-static int load_window(StoreConn *c, Arena *arena, SensorRt *s, Error *err)
+ * from its latest reading. j: the journal, read before the blocks (series.c). */
+static int load_window(StoreConn *c, Arena *arena, const SeriesJournal *j, SensorRt *s, Error *err)
 {
-    DbValue p[] = {db_int(s->id), db_int(s->keep_ms)};
-    DbRows rows;
-    if (store_query(c, arena,
-                    "SELECT ts, value FROM monitor_readings WHERE sensor_id = $1 AND ts >= "
-                    "(SELECT MAX(ts) FROM monitor_readings WHERE sensor_id = $1) - $2 ORDER BY ts",
-                    p, 2, &rows, err) < 0)
+    int64_t latest;
+    Sample *v;
+    int n;
+    if (mon_series_latest(c, arena, j, s->id, &latest, err) < 0)
         return -1;
-    for (int i = 0; i < rows.nrows; i++) {
-        Sample smp = {atoll(db_cell(&rows, i, 0)), atof(db_cell(&rows, i, 1))};
-        window_insert(&s->win, smp);
-    }
+    if (latest == INT64_MIN)
+        return 0;
+    if (mon_series_read(c, arena, j, s->id, latest - s->keep_ms, latest, &v, &n, err) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        window_insert(&s->win, v[i]);
     return 0;
 }
 
@@ -474,16 +476,19 @@ int mon_engine_load(Store *store, Error *err)
     if (!engine.sub)
         engine.sub = events_subscribe(); /* before reading: no change can slip between */
     Engine fresh = {0};
-    Arena scratch = ARENA_INIT, *arena = &scratch;
+    Arena scratch = ARENA_INIT, *arena = &scratch, journal_arena = ARENA_INIT;
     StoreConn *c = store_acquire(store);
     int rc = -1;
     unsigned char *have_window = NULL;
+    SeriesJournal journal;
     if (load_sensors(c, arena, &fresh, err) < 0 || load_gateways(c, arena, &fresh, err) < 0 ||
-        load_rules(c, arena, &fresh, err) < 0)
+        load_rules(c, arena, &fresh, err) < 0 ||
+        mon_series_journal_load(c, &journal_arena, &journal, err) < 0)
         goto out;
     index_codes(&fresh);
     have_window = xcalloc((size_t)(fresh.nsensors ? fresh.nsensors : 1), 1);
-    carry_over(&engine, &fresh, have_window);
+    if (!engine.suspect) /* after a failed write memory may hold what the store does not */
+        carry_over(&engine, &fresh, have_window);
     Engine old = engine;
     engine = fresh; /* lookups below (mon_sensor_by_id) use the new engine */
     memset(&fresh, 0, sizeof fresh);
@@ -495,7 +500,7 @@ int mon_engine_load(Store *store, Error *err)
         SensorRt *s = &engine.sensors[i];
         if (have_window[i])
             continue;
-        failed = load_window(c, arena, s, err) < 0;
+        failed = load_window(c, arena, &journal, s, err) < 0;
         const Sample *latest = window_latest(&s->win);
         s->last_arrival_ms = latest && latest->ts_ms < now ? latest->ts_ms : now;
         arena_free(arena);
@@ -505,7 +510,9 @@ int mon_engine_load(Store *store, Error *err)
     engine_free(&old);
     engine.loaded = rc == 0;
     engine.stale = rc != 0;
+    engine.suspect = rc != 0;
 out:
+    arena_free(&journal_arena);
     engine_free(&fresh);
     free(have_window);
     store_release(store, c);
@@ -523,6 +530,7 @@ void mon_engine_reset(void)
     engine.sub = NULL;
     engine.loaded = 0;
     engine.stale = 0;
+    engine.suspect = 0;
 }
 
 static int registry_table(const char *entity)

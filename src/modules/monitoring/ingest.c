@@ -152,11 +152,11 @@ static int by_sensor_then_time(const void *a, const void *b)
 /* A reading from a sensor that was 掉线: back online, its no-data warning closed at once. */
 static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *err)
 {
-    WarnSubject subj = mon_sensor_subject(tx, s);
     for (int r = 0; r < s->nrules; r++) {
         RuleInst *ri = &s->rules[r];
         if (ri->spec.kind != RULE_NODATA || ri->st.level == LEVEL_NONE)
             continue;
+        WarnSubject subj = mon_sensor_subject(tx, s);
         RuleChange ch = {ri->st.level, LEVEL_NONE};
         ri->st = (RuleState){LEVEL_NONE, at_ms, LEVEL_NONE, at_ms};
         if (mon_warning_change(tx, ri, &subj, &ch, 0, at_ms, NULL, out, err) < 0)
@@ -168,7 +168,6 @@ static int back_online(Tx *tx, SensorRt *s, int64_t at_ms, json_t *out, Error *e
 /* Every non-no-data rule of a sensor at event time now. */
 static int evaluate_sensor(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
 {
-    WarnSubject subj = mon_sensor_subject(tx, s);
     for (int r = 0; r < s->nrules; r++) {
         RuleInst *ri = &s->rules[r];
         double m;
@@ -176,8 +175,10 @@ static int evaluate_sensor(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error 
             continue;
         WarnLevel cand = rule_level_with_hysteresis(&ri->spec, m, ri->st.level);
         RuleChange ch;
-        if (rule_step(&ri->spec, &ri->st, cand, now, &ch) &&
-            mon_warning_change(tx, ri, &subj, &ch, m, now, &s->win, out, err) < 0)
+        if (!rule_step(&ri->spec, &ri->st, cand, now, &ch))
+            continue;
+        WarnSubject subj = mon_sensor_subject(tx, s); /* built only for a change */
+        if (mon_warning_change(tx, ri, &subj, &ch, m, now, &s->win, out, err) < 0)
             return -1;
     }
     return 0;
@@ -263,38 +264,46 @@ static int evaluate(Tx *tx, SensorRt *s, int64_t now, json_t *out, Error *err)
     return evaluate_combos(tx, s->point_id, now, out, err);
 }
 
+/* Whether acc (a reading of s) is already stored. The window holds every stored reading of
+ * the sensor back to its newest minus keep_ms (window_insert refuses those); an older one is
+ * looked up in the series, with the journal read once per transaction (*j). */
+static int stored_before(Tx *tx, SensorRt *s, const Accepted *acc, SeriesJournal *j, int *have_j,
+                         Error *err)
+{
+    const Sample *latest = window_latest(&s->win);
+    if (!latest || acc->ts_ms >= latest->ts_ms - s->keep_ms)
+        return 0;
+    if (!*have_j && mon_series_journal_load(tx->conn, tx->arena, j, err) < 0)
+        return -1;
+    *have_j = 1;
+    return mon_series_has(tx->conn, tx->arena, j, s->id, acc->ts_ms, err);
+}
+
 /* Stores the accepted readings (dup[i] set for duplicates) and evaluates the new ones: each
  * reading newer than the sensor's newest at its own time, late ones folded in together and
- * evaluated once at the newest time. */
+ * evaluated once at the newest time. The new readings go to the journal as one row. */
 static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsigned char *dup,
-                              json_t *warnings, Error *err)
+                              json_t *warnings, int *stored, Error *err)
 {
-    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
+    SeriesReading *fresh = arena_alloc(tx->arena, sizeof *fresh * (size_t)(n ? n : 1));
     int64_t *affected = arena_alloc(tx->arena, sizeof *affected * (size_t)(n ? n : 1));
-    for (int i = 0; i < n; i++) {
-        rows[3 * i] = db_int(acc[i].sensor->id);
-        rows[3 * i + 1] = db_int(acc[i].ts_ms);
-        rows[3 * i + 2] = db_real(acc[i].value);
-    }
-    if (store_exec_many(tx->conn,
-                        "INSERT INTO monitor_readings (sensor_id, ts, value) VALUES ($1, $2, $3)"
-                        " ON CONFLICT DO NOTHING",
-                        rows, 3, n, affected, err) < 0)
-        return -1;
-    if (mark_late_hours(tx, acc, affected, n, now_ms, err) < 0)
-        return -1;
+    SeriesJournal journal;
+    int have_journal = 0, nfresh = 0;
     for (int i = 0; i < n;) {
         SensorRt *s = acc[i].sensor;
         const Sample *before = window_latest(&s->win);
         int64_t newest = before ? before->ts_ms : INT64_MIN;
         int any = 0, late = 0;
         for (; i < n && acc[i].sensor == s; i++) {
-            if (!affected[i]) {
+            int old = stored_before(tx, s, &acc[i], &journal, &have_journal, err);
+            if (old < 0)
+                return -1;
+            if (old || !window_insert(&s->win, (Sample){acc[i].ts_ms, acc[i].value})) {
                 dup[acc[i].index] = 1;
                 continue;
             }
-            if (!window_insert(&s->win, (Sample){acc[i].ts_ms, acc[i].value}))
-                continue;
+            affected[i] = 1;
+            fresh[nfresh++] = (SeriesReading){s->id, acc[i].ts_ms, acc[i].value};
             if (!any && back_online(tx, s, acc[i].ts_ms, warnings, err) < 0)
                 return -1;
             any = 1;
@@ -315,7 +324,10 @@ static int store_and_evaluate(Tx *tx, Accepted *acc, int n, int64_t now_ms, unsi
         s->dirty = 1;
         window_trim(&s->win, newest - s->keep_ms);
     }
-    return 0;
+    *stored = nfresh;
+    if (mon_series_append(tx, fresh, nfresh, err) < 0)
+        return -1;
+    return mark_late_hours(tx, acc, affected, n, now_ms, err);
 }
 
 /* ---- the entry point --------------------------------------------------------------------- */
@@ -346,9 +358,10 @@ static int ingest_chunk(Store *store, Accepted *acc, int n, int64_t now_ms, cons
     }
     StoreConn *c = store_acquire(store);
     Tx tx;
+    int fresh = 0;
     int rc = tx_begin(&tx, c, gateway, arena, err);
     if (rc == 0) {
-        rc = store_and_evaluate(&tx, acc, kept, now_ms, dup, warnings, err);
+        rc = store_and_evaluate(&tx, acc, kept, now_ms, dup, warnings, &fresh, err);
         if (rc == 0)
             rc = tx_commit(&tx, err);
         else
@@ -357,6 +370,8 @@ static int ingest_chunk(Store *store, Accepted *acc, int n, int64_t now_ms, cons
     store_release(store, c);
     if (rc < 0)
         mon_engine_mark_stale(); /* memory may hold what the store does not */
+    else
+        mon_series_note_appended(fresh);
     return rc < 0 ? -1 : kept;
 }
 
@@ -402,6 +417,11 @@ static int ingest_batch(Store *store, const ParsedBatch *b, const char *auth, co
         for (int i = 0; i < b->n; i++)
             dups += dup[i];
         *result = answer(b, stored - dups, dups, rejected, warnings);
+    }
+    if (rc == 0 && mon_series_compact_due()) {
+        Error cerr = ERROR_INIT; /* the batch is stored: a failed compaction is retried later */
+        mon_series_compact_now(store, MON_COMPACT_AT / 2, &cerr);
+        error_clear(&cerr);
     }
     json_decref(rejected);
     json_decref(warnings);

@@ -2,15 +2,16 @@
  *
  *   monitoring.nodata  every minute (scheduler, wall clock): sensors silent longer than their
  *                      no-data rule turn 掉线 and raise it; the last values read since the
- *                      previous run are written to the sensor rows.
+ *                      previous run are written to the sensor rows; the readings' journal is
+ *                      compacted into blocks (series.c) when no busy ingest did it before.
  *   monitoring.rollup  every 5 minutes: the hours not yet final (from the previous hour of
  *                      the last completed pass — so a server that was down catches up — to the
  *                      current one) are rolled up again, and a few older hours that received
  *                      late readings (marked in monitor_rollup_dirty by the ingest); raw
- *                      readings older than the retention are deleted, their hours rolled up
- *                      first when they never were. A pass walks the (sensor_id, ts) key sensor by
- *                      sensor, 100 sensors per job run a second apart, so no run holds the
- *                      write lock for long however many sensors and readings there are.
+ *                      readings older than the retention are deleted (whole blocks), their hours
+ *                      rolled up first when they never were. A pass goes sensor by sensor
+ *                      through the series (series.c), 100 sensors per job run a second apart,
+ *                      so no run holds the write lock for long however many sensors there are.
  *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
  *                      message id (outbox_seen), with a change event for the bell.
  * The scheduler runs a job inside its own transaction; the engine lock is only tried there
@@ -79,7 +80,10 @@ static int flush_last_values(Tx *tx, Error *err)
 
 int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
 {
-    if (flush_last_values(tx, err) < 0)
+    int64_t moved;
+    /* a quiet deployment's journal is moved into blocks here, once a minute */
+    if (flush_last_values(tx, err) < 0 ||
+        mon_series_compact(tx->conn, tx->arena, MON_COMPACT_ROWS * 8, &moved, err) < 0)
         return -1;
     for (int i = 0; i < mon_sensor_count(); i++) {
         SensorRt *s = mon_sensor_at(i);
@@ -140,49 +144,92 @@ static int sensor_ids(Tx *tx, int64_t after, int max, DbValue **ids, int *n, Err
     return 0;
 }
 
-/* One hour of the given sensors, each a range of the (sensor_id, ts) key. */
-static int rollup_hour(Tx *tx, const DbValue *ids, int n, int64_t hour, Error *err)
+/* The roll-up row of one sensor's hour from its readings; nothing when it has none. */
+static int hour_row(Tx *tx, const SeriesJournal *j, int64_t sensor, int64_t hour, DbValue *row,
+                    Error *err)
 {
-    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 3 * (size_t)(n ? n : 1));
+    Sample *v;
+    int n;
+    if (mon_series_read(tx->conn, tx->arena, j, sensor, hour, hour + MON_HOUR_MS - 1, &v, &n, err) <
+        0)
+        return -1;
+    if (n == 0)
+        return 0;
+    double sum = 0, min = v[0].value, max = v[0].value;
     for (int i = 0; i < n; i++) {
-        rows[3 * i] = ids[i];
-        rows[3 * i + 1] = db_int(hour);
-        rows[3 * i + 2] = db_int(hour + MON_HOUR_MS);
+        sum += v[i].value;
+        min = v[i].value < min ? v[i].value : min;
+        max = v[i].value > max ? v[i].value : max;
     }
-    return store_exec_many(
-        tx->conn,
-        "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT $1,"
-        " $2, COUNT(*), SUM(value), MIN(value), MAX(value) FROM monitor_readings"
-        " WHERE sensor_id = $1 AND ts >= $2 AND ts < $3 HAVING COUNT(*) > 0 ON"
-        " CONFLICT (sensor_id, hour) DO UPDATE SET n = excluded.n, sum ="
-        " excluded.sum, min = excluded.min, max = excluded.max",
-        rows, 3, n, NULL, err);
+    row[0] = db_int(sensor);
+    row[1] = db_int(hour);
+    row[2] = db_int(n);
+    row[3] = db_real(sum);
+    row[4] = db_real(min);
+    row[5] = db_real(max);
+    return 1;
 }
 
-/* Raw readings older than the retention, sensor by sensor. */
-static int expire(Tx *tx, const DbValue *ids, int n, int64_t before, Error *err)
+/* Roll-up rows of the given hours of the given sensors; replace: overwrite rows that exist
+ * (else they are kept). */
+static int rollup_hours(Tx *tx, const SeriesJournal *j, const DbValue *ids, int n,
+                        const int64_t *hours, int nh, int replace, Error *err)
+{
+    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 6 * (size_t)(n * nh > 0 ? n * nh : 1));
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < nh; h++) {
+            int got = hour_row(tx, j, ids[i].i, hours[h], rows + 6 * k, err);
+            if (got < 0)
+                return -1;
+            k += got;
+        }
+    return store_exec_many(
+        tx->conn,
+        replace ? "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) VALUES ($1, $2,"
+                  " $3, $4, $5, $6) ON CONFLICT (sensor_id, hour) DO UPDATE SET n = excluded.n,"
+                  " sum = excluded.sum, min = excluded.min, max = excluded.max"
+                : "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) VALUES ($1, $2,"
+                  " $3, $4, $5, $6) ON CONFLICT (sensor_id, hour) DO NOTHING",
+        rows, 6, k, NULL, err);
+}
+
+/* Blocks older than the retention (whole blocks: a block lies within one hour, so readings
+ * go at most an hour late), sensor by sensor; hours never rolled up (the server was down
+ * through them) are rolled up first. */
+static int expire(Tx *tx, const SeriesJournal *j, const DbValue *ids, int n, int64_t before,
+                  Error *err)
 {
     DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 2 * (size_t)(n ? n : 1));
     int64_t *deleted = arena_alloc(tx->arena, sizeof *deleted * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
         rows[2 * i] = ids[i];
         rows[2 * i + 1] = db_int(before);
+        DbRows missing;
+        if (store_query(tx->conn, tx->arena,
+                        "SELECT DISTINCT t0 - t0 % 3600000 FROM monitor_reading_blocks b WHERE"
+                        " sensor_id = $1 AND t0 < $2 AND t1 < $2 AND NOT EXISTS (SELECT 1 FROM"
+                        " monitor_rollup r WHERE r.sensor_id = $1 AND r.hour = b.t0 - b.t0 %"
+                        " 3600000)",
+                        rows + 2 * i, 2, &missing, err) < 0)
+            return -1;
+        int64_t *hours = arena_alloc(tx->arena, sizeof *hours * (size_t)(missing.nrows + 1));
+        for (int h = 0; h < missing.nrows; h++)
+            hours[h] = atoll(db_cell(&missing, h, 0));
+        if (rollup_hours(tx, j, ids + i, 1, hours, missing.nrows, 0, err) < 0)
+            return -1;
     }
-    /* an hour never rolled up (the server was down through it) is kept before it goes */
     if (store_exec_many(tx->conn,
-                        "INSERT INTO monitor_rollup (sensor_id, hour, n, sum, min, max) SELECT $1,"
-                        " ts - ts % 3600000, COUNT(*), SUM(value), MIN(value), MAX(value) FROM"
-                        " monitor_readings WHERE sensor_id = $1 AND ts < $2 GROUP BY ts - ts %"
-                        " 3600000 ON CONFLICT (sensor_id, hour) DO NOTHING",
-                        rows, 2, n, NULL, err) < 0 ||
-        store_exec_many(tx->conn, "DELETE FROM monitor_readings WHERE sensor_id = $1 AND ts < $2",
+                        "DELETE FROM monitor_reading_blocks WHERE sensor_id = $1 AND t0 < $2 AND"
+                        " t1 < $2",
                         rows, 2, n, deleted, err) < 0)
         return -1;
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         total += deleted[i];
     if (total)
-        log_info("monitoring: 删除超过保留期的读数 %lld 条 / deleted %lld readings past retention",
+        log_info("monitoring: 删除超过保留期的读数块 %lld 个 / deleted %lld reading blocks past"
+                 " retention",
                  (long long)total, (long long)total);
     DbValue q[] = {db_int(before)};
     return store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", q, 1, NULL,
@@ -235,15 +282,19 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err)
     if (pass->after == 0 && (pass_start(tx, current, &pass->from, err) < 0 ||
                              take_dirty_hours(tx, current - MON_HOUR_MS, pass, err) < 0))
         return -1;
-    if (sensor_ids(tx, pass->after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0)
+    SeriesJournal j;
+    if (sensor_ids(tx, pass->after, ROLLUP_SENSORS_PER_RUN, &ids, &n, err) < 0 ||
+        mon_series_journal_load(tx->conn, tx->arena, &j, err) < 0)
         return -1;
-    for (int64_t h = pass->from; n > 0 && h <= current; h += MON_HOUR_MS)
-        if (rollup_hour(tx, ids, n, h, err) < 0)
-            return -1;
-    for (int i = 0; n > 0 && i < pass->nlate; i++)
-        if (pass->late[i] < pass->from && rollup_hour(tx, ids, n, pass->late[i], err) < 0)
-            return -1;
-    if (n > 0 && expire(tx, ids, n, now_ms - mon_retention_ms(), err) < 0)
+    int64_t hours[ROLLUP_MAX_HOURS + 2 + 8];
+    int nh = 0;
+    for (int64_t h = pass->from; h <= current && nh < ROLLUP_MAX_HOURS + 2; h += MON_HOUR_MS)
+        hours[nh++] = h;
+    for (int i = 0; i < pass->nlate; i++)
+        if (pass->late[i] < pass->from)
+            hours[nh++] = pass->late[i];
+    if (n > 0 && (rollup_hours(tx, &j, ids, n, hours, nh, 1, err) < 0 ||
+                  expire(tx, &j, ids, n, now_ms - mon_retention_ms(), err) < 0))
         return -1;
     pass->after = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
     if (pass->after)

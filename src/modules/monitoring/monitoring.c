@@ -3,6 +3,8 @@
 
 #include "core/log.h"
 
+#include <stdlib.h>
+
 static int create_entities(StoreConn *c, Error *err)
 {
     const Entity *const es[] = {&monitor_points_entity,  &monitor_gateways_entity,
@@ -46,6 +48,58 @@ static const char postgres_series[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS monitor_warnings_one_active ON monitor_warnings"
     " (rule_id, subject) WHERE state = 'active';";
 
+/* Readings move from one (sensor_id, ts) row each into the journal and blocks of series.c. */
+static const char sqlite_journal[] =
+    "CREATE TABLE IF NOT EXISTS monitor_reading_journal (seq INTEGER PRIMARY KEY,"
+    " n INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (sensor_id INTEGER NOT NULL,"
+    " t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_reading_blocks_key ON monitor_reading_blocks"
+    " (sensor_id, t0)";
+static const char postgres_journal[] =
+    "CREATE TABLE IF NOT EXISTS monitor_reading_journal (seq BIGSERIAL PRIMARY KEY,"
+    " n INTEGER NOT NULL, data BYTEA NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (sensor_id BIGINT NOT NULL,"
+    " t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, n INTEGER NOT NULL, data BYTEA NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_reading_blocks_key ON monitor_reading_blocks"
+    " (sensor_id, t0)";
+
+/* One sensor's rows of the old table as blocks. */
+static int convert_sensor(StoreConn *c, int64_t sensor, Error *err)
+{
+    Arena arena = ARENA_INIT;
+    DbValue p[] = {db_int(sensor)};
+    DbRows rows;
+    int rc = store_query(c, &arena,
+                         "SELECT ts, value FROM monitor_readings WHERE sensor_id = $1 ORDER BY ts",
+                         p, 1, &rows, err);
+    if (rc == 0) {
+        SeriesReading *r = arena_alloc(&arena, sizeof *r * (size_t)(rows.nrows ? rows.nrows : 1));
+        for (int i = 0; i < rows.nrows; i++)
+            r[i] = (SeriesReading){sensor, atoll(db_cell(&rows, i, 0)), atof(db_cell(&rows, i, 1))};
+        rc = mon_series_write_blocks(c, &arena, r, rows.nrows, err);
+    }
+    arena_free(&arena);
+    return rc;
+}
+
+static int readings_to_blocks(StoreConn *c, Error *err)
+{
+    int pg = conn_dialect(c) == DIALECT_POSTGRES;
+    if (store_exec_script(c, pg ? postgres_journal : sqlite_journal, err) < 0)
+        return -1;
+    Arena arena = ARENA_INIT;
+    DbRows ids;
+    int rc = store_query(c, &arena, "SELECT DISTINCT sensor_id FROM monitor_readings", NULL, 0,
+                         &ids, err);
+    for (int i = 0; rc == 0 && i < ids.nrows; i++)
+        rc = convert_sensor(c, atoll(db_cell(&ids, i, 0)), err);
+    arena_free(&arena);
+    if (rc == 0)
+        rc = store_exec_script(c, "DROP TABLE monitor_readings", err);
+    return rc;
+}
+
 static const Migration migrations[] = {
     {1, "monitoring registries, warnings and notices", NULL, NULL, create_entities},
     {2, "readings, hourly roll-up, warning events, one active warning per rule and subject",
@@ -65,6 +119,8 @@ static const Migration migrations[] = {
      "CREATE TABLE IF NOT EXISTS monitor_rollup_state (id INTEGER NOT NULL PRIMARY KEY,"
      " done_until BIGINT NOT NULL)",
      NULL},
+    {6, "readings as a journal and per-sensor hourly blocks (series.c)", NULL, NULL,
+     readings_to_blocks},
 };
 
 static int monitoring_migrate(Store *store, Error *err)
@@ -76,6 +132,9 @@ static int monitoring_migrate(Store *store, Error *err)
 static void monitoring_start(Store *store)
 {
     Error err = ERROR_INIT;
+    /* an empty journal: the engine's windows load from the blocks alone */
+    if (mon_series_compact_now(store, 0, &err) < 0)
+        error_clear(&err);
     mon_engine_lock();
     if (mon_engine_load(store, &err) < 0)
         log_warn("monitoring: 引擎将在首批读数时重试加载 / the engine retries at the first batch");

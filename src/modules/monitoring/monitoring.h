@@ -19,7 +19,10 @@
  *                     (active / closed), value, advice, times, acknowledgement.
  *   monitor_warning_events  every raise / escalate / de-escalate / close with the readings
  *                     that caused it.
- *   monitor_readings  (sensor_id, ts) -> value: the raw series, kept `retention` days.
+ *   monitor_reading_journal, monitor_reading_blocks  the raw series, kept `retention` days:
+ *                     each ingest transaction appends one journal row; a compactor moves the
+ *                     journal into per-sensor blocks of at most one clock hour (series.c says
+ *                     why and how).
  *   monitor_rollup    hourly count/sum/min/max per sensor: the downsampled history
  *                     (monitor_rollup_state: how far it is final; monitor_rollup_dirty: older
  *                     hours that received late readings).
@@ -27,12 +30,15 @@
  *
  * Promises
  *   - A reading is acknowledged only after the transaction holding it committed
- *     (synchronous=FULL on SQLite): an acknowledged reading is never lost. A batch is stored
+ *     (synchronous=FULL on SQLite): an acknowledged reading is never lost; compaction moves it
+ *     from the journal to a block in one transaction, so it is always in exactly one of the
+ *     two. A batch is stored
  *     in transactions of at most MON_TX_CHUNK (1 000) readings, the engine given up between
  *     them so a single urgent reading never waits behind a whole stream; the answer comes
  *     after the last one. A batch that fails part-way may be partly stored: its resend finds
  *     those readings as duplicates.
- *   - (sensor, ts) is unique: a duplicate keeps the first value and is counted, never
+ *   - (sensor, ts) is unique (per process: one sensor's readings go to one instance): a
+ *     duplicate keeps the first value and is counted, never
  *     evaluated twice; late and out-of-order readings are stored and folded into the windows
  *     in ts order; the rules are evaluated at the sensor's latest event time (rules.h).
  *   - At most one active warning per (rule, sensor) — a unique index, so a replayed stream
@@ -48,7 +54,7 @@
  *     reading closes it.
  *   - Retention: a scheduler job every 5 minutes rolls raw readings up by hour (every hour not
  *     final yet, and older hours the ingest marked as having received late readings) and
- *     deletes raw readings older than the retention
+ *     deletes raw readings older than the retention, whole blocks, so at most an hour late
  *     (YINGJI_READING_RETENTION_DAYS, default 90); roll-ups are kept.
  *
  * Ingest (POST /api/v1/readings, and MQTT in mqtt.c) authenticates a gateway by

@@ -5,6 +5,7 @@
  * ingest.c    parsing of the JSON and line formats, monitoring_ingest()
  * warnings.c  a level change → warning row, event row, audit, outbox, point status
  * routes.c    the HTTP handlers and the route table
+ * series.c    the raw series: the journal of readings, per-sensor blocks, the compactor
  * jobs.c      scheduler jobs: no-data scan, roll-up and retention; outbox in-app delivery
  * demo.c      the demo county's points, sensors, gateways, rules and advice */
 #ifndef YJ_MONITORING_INTERNAL_H
@@ -149,6 +150,47 @@ typedef struct RollupPass {
  * pass in the caller's transaction. */
 int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err);
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err);
+
+/* ---- the raw series (series.c; its first comment explains the journal and the blocks) ---- */
+#define MON_COMPACT_AT 65536 /* readings pending in the journal before an ingest compacts */
+#define MON_COMPACT_ROWS 128 /* journal rows per compaction transaction */
+
+typedef struct SeriesReading {
+    int64_t sensor_id, ts_ms;
+    double value;
+} SeriesReading;
+
+/* The journal's readings, sorted by sensor and time, one per (sensor, ts); in an arena. */
+typedef struct SeriesJournal {
+    SeriesReading *r;
+    int n;
+} SeriesJournal;
+
+/* Appends r[0..n) (grouped by sensor; the caller guarantees each (sensor, ts) is new) to the
+ * journal as one row in tx. */
+int mon_series_append(Tx *tx, const SeriesReading *r, int n, Error *err);
+void mon_series_note_appended(int n); /* after the commit: counts towards a compaction */
+int mon_series_compact_due(void);     /* MON_COMPACT_AT readings are pending */
+int mon_series_journal_load(StoreConn *c, Arena *arena, SeriesJournal *j, Error *err);
+/* Readings of a sensor with from <= ts <= to, ascending, one per ts. j: the journal read
+ * before (in the same transaction, or earlier under the engine lock), or NULL to read it
+ * here. Everything in arena. */
+int mon_series_read(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
+                    int64_t from, int64_t to, Sample **out, int *n, Error *err);
+/* 1 when (sensor, ts) is stored, 0 when not, -1 on error. */
+int mon_series_has(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor, int64_t ts,
+                   Error *err);
+/* The sensor's newest reading time, INT64_MIN when it has none. */
+int mon_series_latest(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
+                      int64_t *latest, Error *err);
+/* Writes r[0..n) (sorted by sensor and time, unique, not yet stored) as blocks. */
+int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, int n, Error *err);
+/* Moves up to max_rows journal rows into blocks inside the caller's transaction; returns the
+ * rows moved (moved: their readings) or -1. */
+int mon_series_compact(StoreConn *c, Arena *arena, int max_rows, int64_t *moved, Error *err);
+/* Compacts in its own transactions until fewer than `until` readings are pending (<= 0:
+ * until the journal is empty); returns at once when another compaction runs. */
+int mon_series_compact_now(Store *store, int64_t until, Error *err);
 
 /* ---- routes (routes.c) and demo (demo.c) --------------------------------------------------- */
 void mon_register_routes(void);

@@ -67,20 +67,24 @@ static int time_param(const Req *req, const char *name, int64_t fallback_ms, int
 static json_t *raw_points(StoreConn *c, Arena *arena, int64_t id, int64_t from, int64_t to,
                           Error *err)
 {
-    DbValue p[] = {db_int(id), db_int(from), db_int(to), db_int(RAW_POINTS_MAX)};
-    DbRows rows;
-    if (store_query(c, arena,
-                    "SELECT ts, value FROM (SELECT ts, value FROM monitor_readings WHERE sensor_id"
-                    " = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts DESC LIMIT $4) t ORDER BY ts",
-                    p, 4, &rows, err) < 0)
+    Sample *v;
+    int n;
+    if (mon_series_read(c, arena, NULL, id, from, to, &v, &n, err) < 0)
         return NULL;
     json_t *arr = json_array();
-    for (int i = 0; i < rows.nrows; i++) {
+    for (int i = n > RAW_POINTS_MAX ? n - RAW_POINTS_MAX : 0; i < n; i++) { /* the newest */
         char ts[32];
-        mon_format_ms(atoll(db_cell(&rows, i, 0)), ts, sizeof ts);
-        json_array_append_new(arr, json_pack("[s, f]", ts, atof(db_cell(&rows, i, 1))));
+        mon_format_ms(v[i].ts_ms, ts, sizeof ts);
+        json_array_append_new(arr, json_pack("[s, f]", ts, v[i].value));
     }
     return arr;
+}
+
+static void append_hour(json_t *arr, int64_t hour, double avg, double min, double max, int64_t n)
+{
+    char ts[32];
+    mon_format_ms(hour, ts, sizeof ts);
+    json_array_append_new(arr, json_pack("[s, f, f, f, I]", ts, avg, min, max, (json_int_t)n));
 }
 
 /* Hourly points: the roll-up for the final hours, the raw series for the previous and the
@@ -101,21 +105,30 @@ static json_t *hour_points(StoreConn *c, Arena *arena, int64_t id, int64_t from,
         raw_from = open_from;
     DbValue p[] = {db_int(id), db_int(from), db_int(to), db_int(raw_from)};
     DbRows rows;
+    Sample *v;
+    int n;
     if (store_query(c, arena,
                     "SELECT hour, sum / n, min, max, n FROM monitor_rollup WHERE sensor_id = $1"
-                    " AND hour >= $2 AND hour <= $3 AND hour < $4 UNION ALL SELECT ts - ts %"
-                    " 3600000, AVG(value), MIN(value), MAX(value), COUNT(*) FROM monitor_readings"
-                    " WHERE sensor_id = $1 AND ts >= $4 AND ts <= $3 GROUP BY ts - ts % 3600000"
-                    " ORDER BY 1",
-                    p, 4, &rows, err) < 0)
+                    " AND hour >= $2 AND hour <= $3 AND hour < $4 ORDER BY hour",
+                    p, 4, &rows, err) < 0 ||
+        mon_series_read(c, arena, NULL, id, raw_from, to, &v, &n, err) < 0)
         return NULL;
     json_t *arr = json_array();
-    for (int i = 0; i < rows.nrows; i++) {
-        char ts[32];
-        mon_format_ms(atoll(db_cell(&rows, i, 0)), ts, sizeof ts);
-        json_array_append_new(arr, json_pack("[s, f, f, f, I]", ts, atof(db_cell(&rows, i, 1)),
-                                             atof(db_cell(&rows, i, 2)), atof(db_cell(&rows, i, 3)),
-                                             (json_int_t)atoll(db_cell(&rows, i, 4))));
+    for (int i = 0; i < rows.nrows; i++)
+        append_hour(arr, atoll(db_cell(&rows, i, 0)), atof(db_cell(&rows, i, 1)),
+                    atof(db_cell(&rows, i, 2)), atof(db_cell(&rows, i, 3)),
+                    atoll(db_cell(&rows, i, 4)));
+    for (int i = 0; i < n;) { /* v is sorted: one run per hour */
+        int64_t hour = v[i].ts_ms - v[i].ts_ms % MON_HOUR_MS;
+        double sum = 0, min = v[i].value, max = v[i].value;
+        int k = i;
+        for (; k < n && v[k].ts_ms - v[k].ts_ms % MON_HOUR_MS == hour; k++) {
+            sum += v[k].value;
+            min = v[k].value < min ? v[k].value : min;
+            max = v[k].value > max ? v[k].value : max;
+        }
+        append_hour(arr, hour, sum / (k - i), min, max, k - i);
+        i = k;
     }
     return arr;
 }
