@@ -41,7 +41,7 @@
 /* ---------- options ---------- */
 
 #define MAX_OPTS 16
-#define MAX_ARGS 8
+#define MAX_ARGS 64 /* `cap validate FILE…` takes many files */
 
 typedef struct Opts {
     const char *names[MAX_OPTS];
