@@ -199,6 +199,70 @@ static void test_invalid_messages(void **state)
     }
 }
 
+/* valid_minimal.xml with `from` replaced by `to` yields `total` problems, one of them `code`
+ * at `path`. */
+static void expect_edit(const char *from, const char *to, const char *code, const char *path,
+                        size_t total)
+{
+    size_t len;
+    char *data = load("valid_minimal.xml", &len);
+    char *at = strstr(data, from);
+    assert_non_null(at);
+    StrBuf sb = STRBUF_INIT;
+    strbuf_add(&sb, data, (size_t)(at - data));
+    strbuf_adds(&sb, to);
+    strbuf_adds(&sb, at + strlen(from));
+    free(data);
+    CapReport r = CAP_REPORT_INIT;
+    size_t n = cap_validate_xml(sb.buf, sb.len, CAP_CHECK_ALL, &r);
+    if (n != total || !find_problem(&r, code, path)) {
+        print_message("expected [%s] at %s (%zu in all), got:\n", code, path, total);
+        print_report(&r);
+        fail();
+    }
+    cap_report_clear(&r);
+    strbuf_free(&sb);
+}
+
+static void test_more_rules(void **state)
+{
+    (void)state;
+    expect_edit("62032111500000_20260714090000_0", "a,b", "identifier_chars",
+                "/alert/identifier[1]", 1);
+    expect_edit("<sender>62032111500000", "<sender>county office", "sender_chars",
+                "/alert/sender[1]", 1);
+    expect_edit("</areaDesc>", "</areaDesc><polygon>0x1p3,101 38,101 38,102 0x1p3,101</polygon>",
+                "polygon_form", "/alert/info[1]/area[1]/polygon[1]", 1);
+    expect_edit("</areaDesc>",
+                "</areaDesc><polygon>38,101 38,102 39,102 38,101</polygon>"
+                "<polygon>38,101 38,102 39,102</polygon>",
+                "polygon_too_few", "/alert/info[1]/area[1]/polygon[2]", 1);
+    expect_edit("</areaDesc>", "</areaDesc><circle>38.2,181 5</circle>", "circle_coord",
+                "/alert/info[1]/area[1]/circle[1]", 1);
+    expect_edit("</areaDesc>", "</areaDesc><circle>38.2,101.9 -1</circle>", "circle_coord",
+                "/alert/info[1]/area[1]/circle[1]", 1);
+    expect_edit("<valueName>GB/T 2260", "<valueName>UGC", "geocode_name",
+                "/alert/info[1]/area[1]/geocode[1]", 1);
+    expect_edit("<value>蓝色", "<value>紫色", "level_invalid", "/alert/info[1]/parameter[1]", 1);
+    expect_edit("<valueName>GB/T 35561", "<valueName>SAME", "event_code_missing", "/alert/info[1]",
+                1);
+    expect_edit("<language>zh-CN", "<language>fr-FR", "info_language", "/alert/info[1]/language[1]",
+                2); /* and info_zh_missing */
+    expect_edit("</eventCode>",
+                "</eventCode><onset>2026-07-14T12:00:00+08:00</onset>"
+                "<expires>2026-07-14T11:00:00+08:00</expires>",
+                "expires_before_onset", "/alert/info[1]/expires[1]", 1);
+    expect_edit("</eventCode>", "</eventCode><effective>2026-02-30T12:00:00+08:00</effective>",
+                "datetime_form", "/alert/info[1]/effective[1]", 2); /* and the schema's */
+    expect_edit("<msgType>Alert</msgType>",
+                "<msgType>Update</msgType><references>s,x,2026-07-14T10:00:00Z</references>",
+                "references_form", "/alert/references[1]", 2); /* references before scope */
+    expect_edit("<scope>Public</scope>",
+                "<scope>Public</scope><references>s,x,2026-07-14T09:00:00+08:00 s,,"
+                "2026-07-14T09:00:00+08:00</references>",
+                "references_form", "/alert/references[1]", 1);
+}
+
 /* One message with several faults: every one of them is reported. */
 static void test_all_problems_collected(void **state)
 {
@@ -751,6 +815,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_messages),
         cmocka_unit_test(test_invalid_messages),
+        cmocka_unit_test(test_more_rules),
         cmocka_unit_test(test_all_problems_collected),
         cmocka_unit_test(test_validate_model),
         cmocka_unit_test(test_xml_round_trip),

@@ -313,14 +313,14 @@ static int check_time(V *v, const xmlNode *n, time_t *t)
 static int parse_number(const char *s, size_t len, double *out)
 {
     char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return -1;
+    if (len == 0 || len >= sizeof buf || strspn(s, "+-.0123456789") < len)
+        return -1; /* plain decimals only: no hex, exponents, inf or nan */
     memcpy(buf, s, len);
     buf[len] = 0;
     char *end;
     errno = 0;
     double d = strtod(buf, &end);
-    if (*end || errno || !isfinite(d) || isspace((unsigned char)buf[0]))
+    if (*end || errno || !isfinite(d))
         return -1;
     *out = d;
     return 0;
