@@ -457,47 +457,56 @@ static int event_code_ok(const char *s)
            isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]);
 }
 
-static void check_info_profile(V *v, const xmlNode *info)
+static void check_language(V *v, const xmlNode *info)
 {
     const xmlNode *lang = next_named(info, NULL, "language");
     const char *l = lang ? text(v, lang) : CAP_LANG_EN;
     if (strcmp(l, CAP_LANG_ZH) != 0 && strcmp(l, CAP_LANG_EN) != 0)
         problem(v, lang, "info_language", "语言“%s”不在本配置中：只用 zh-CN 和 en-US",
                 "language \"%s\" is not in the profile: zh-CN and en-US only", l);
+}
 
-    const xmlNode *level_param = NULL;
+/* The 预警级别 parameter is present, a known colour, and matches the severity. */
+static void check_level(V *v, const xmlNode *info)
+{
+    const xmlNode *param = NULL;
     EACH(p, info, "parameter")
     {
         const char *name = child_text(v, p, "valueName");
-        if (name && strcmp(name, CAP_LEVEL_PARAM) == 0 && !level_param)
-            level_param = p;
+        if (name && strcmp(name, CAP_LEVEL_PARAM) == 0 && !param)
+            param = p;
     }
-    if (!level_param) {
+    if (!param) {
         problem(v, info, "level_missing", "缺少预警级别参数（valueName “%s”）",
                 "warning level parameter missing (valueName \"%s\")", CAP_LEVEL_PARAM);
-    } else {
-        const char *colour = child_text(v, level_param, "value");
-        CapLevel level = cap_level_from_colour(colour);
-        const xmlNode *sev = next_named(info, NULL, "severity");
-        int s = cap_enum_find(&cap_severity_enum, text(v, sev));
-        const CapLevelInfo *li = cap_level_info(level);
-        if (!li)
-            problem(v, level_param, "level_invalid", "预警级别“%s”应为 红色、橙色、黄色 或 蓝色",
-                    "warning level \"%s\" must be 红色, 橙色, 黄色 or 蓝色", colour ? colour : "");
-        else if (sev && s >= 0 && (CapSeverity)s != li->severity)
-            problem(v, sev, "level_severity", "严重程度 %s 与预警级别 %s（%s 级）不符，应为 %s",
-                    "severity %s does not match warning level %s (%s), which requires %s",
-                    cap_enum_code(&cap_severity_enum, s), li->colour, li->roman,
-                    cap_enum_code(&cap_severity_enum, (int)li->severity));
+        return;
     }
+    const char *colour = child_text(v, param, "value");
+    const CapLevelInfo *li = cap_level_info(cap_level_from_colour(colour));
+    if (!li) {
+        problem(v, param, "level_invalid", "预警级别“%s”应为 红色、橙色、黄色 或 蓝色",
+                "warning level \"%s\" must be 红色, 橙色, 黄色 or 蓝色", colour ? colour : "");
+        return;
+    }
+    const xmlNode *sev = next_named(info, NULL, "severity");
+    int s = cap_enum_find(&cap_severity_enum, text(v, sev));
+    if (sev && s >= 0 && (CapSeverity)s != li->severity)
+        problem(v, sev, "level_severity", "严重程度 %s 与预警级别 %s（%s 级）不符，应为 %s",
+                "severity %s does not match warning level %s (%s), which requires %s",
+                cap_enum_code(&cap_severity_enum, s), li->colour, li->roman,
+                cap_enum_code(&cap_severity_enum, (int)li->severity));
+}
 
-    int event_codes = 0;
+/* At least one eventCode of the profile's valueName, each with a well-formed code. */
+static void check_event_codes(V *v, const xmlNode *info)
+{
+    int found = 0;
     EACH(ec, info, "eventCode")
     {
         const char *name = child_text(v, ec, "valueName");
         if (!name || strcmp(name, CAP_EVENT_CODE_NAME) != 0)
             continue;
-        event_codes++;
+        found++;
         const char *value = child_text(v, ec, "value");
         if (!event_code_ok(value))
             problem(v, ec, "event_code_form",
@@ -506,7 +515,7 @@ static void check_info_profile(V *v, const xmlNode *info)
                     "letter, two-digit item (e.g. 11B03)",
                     value ? value : "");
     }
-    if (!event_codes)
+    if (!found)
         problem(v, info, "event_code_missing", "缺少事件类型代码（eventCode valueName “%s”）",
                 "event type code missing (eventCode valueName \"%s\")", CAP_EVENT_CODE_NAME);
 }
@@ -532,8 +541,11 @@ static void check_info(V *v, const xmlNode *info, time_t sent, int sent_ok)
                 "expires must be after onset");
     EACH(area, info, "area")
     check_area(v, area);
-    if (v->checks & CAP_CHECK_PROFILE)
-        check_info_profile(v, info);
+    if (v->checks & CAP_CHECK_PROFILE) {
+        check_language(v, info);
+        check_level(v, info);
+        check_event_codes(v, info);
+    }
 }
 
 static void check_alert(V *v, const xmlNode *alert)
