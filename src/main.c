@@ -8,6 +8,8 @@
  *   yingji export KIND [--db URL]           CSV (UTF-8 with BOM) on standard output
  *   yingji user add --username U --password P --role R [--division CODE] [--display-name N]
  *   yingji audit verify [--db URL]
+ *   yingji cap validate FILE…               CAP 1.2 / GB/T 35965.1 check, one line per problem
+ *   yingji cap convert FILE --to json|xml   CAP XML or JSON in, the other (or the same) out
  *
  * Every option can also come from the environment as YINGJI_<NAME> (--web-root →
  * YINGJI_WEB_ROOT). Exit status: 0 success, 1 failure, 2 usage error. */
@@ -22,6 +24,7 @@
 #include "modules/accounts/accounts.h"
 #include "modules/divisions/divisions.h"
 #include "modules/monitoring/monitoring.h"
+#include "modules/publish/cap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,7 +41,7 @@
 /* ---------- options ---------- */
 
 #define MAX_OPTS 16
-#define MAX_ARGS 8
+#define MAX_ARGS 64 /* `cap validate FILE…` takes many files */
 
 typedef struct Opts {
     const char *names[MAX_OPTS];
@@ -454,6 +457,17 @@ static int cmd_audit(const Opts *o)
     return 0;
 }
 
+/* ---------- cap validate / convert ---------- */
+
+static int cmd_cap(const Opts *o)
+{
+    if (o->nargs >= 2 && strcmp(o->args[0], "validate") == 0)
+        return cap_cmd_validate(o->args + 1, o->nargs - 1, stdout, stderr);
+    if (o->nargs == 2 && strcmp(o->args[0], "convert") == 0)
+        return cap_cmd_convert(o->args[1], opt(o, "to", NULL), stdout, stderr);
+    return usage();
+}
+
 /* ---------- command table ---------- */
 
 typedef struct Command {
@@ -473,6 +487,7 @@ static const Command commands[] = {
     {"user", cmd_user,
      "user add --username U --password P --role R [--division CODE] [--display-name NAME]"},
     {"audit", cmd_audit, "audit verify [--db URL]"},
+    {"cap", cmd_cap, "cap validate FILE…  |  cap convert FILE --to json|xml"},
 };
 
 static int usage(void)
