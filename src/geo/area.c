@@ -21,10 +21,21 @@
 #define FILTER_THREAD_MIN 100000
 #define FILTER_MAX_THREADS 16
 
+/* A grid over a polygon's box: each cell is wholly inside, wholly outside, or crossed by the
+ * boundary (only those points go to GEOS). See grid_build. */
+enum { CELL_UNKNOWN = 0, CELL_EDGE, CELL_IN, CELL_OUT };
+
+typedef struct Grid {
+    int nx, ny;          /* cells across and down */
+    double inv_w, inv_h; /* cells per degree */
+    uint8_t *cell;       /* ny rows of nx; CELL_* */
+} Grid;
+
 typedef struct AreaPolygon {
     GEOSGeometry *geom;               /* one valid Polygon, owned */
     const GEOSPreparedGeometry *prep; /* of geom, in the area's context; used under the lock */
     GeoBBox box;
+    Grid grid;
 } AreaPolygon;
 
 typedef struct AreaCircle {
@@ -265,9 +276,143 @@ out:
     return poly;
 }
 
+/* ---- the cell grid ---------------------------------------------------------------------
+ *
+ * A point's cell is cell_index() of its lon and lat: floor((v - v0) * inv) clamped to the grid.
+ * That function is monotonic in v, so the points of one cell form a rectangle. A cell is EDGE
+ * when some point of the boundary (any ring) falls in it: every edge is cut into pieces no
+ * longer than a cell and the cells of each piece's box, widened by GRID_PAD_DEG for the
+ * rounding of the cut points, are marked. A cell that is not EDGE holds no boundary point, so
+ * all its points are inside or all outside; neighbouring non-EDGE cells form one boundary-free
+ * rectangle together, so a whole 4-connected region of them is classified by one GEOS test of
+ * one of its points. The result is exact: the same answer as GEOS for every point. */
+
+#define GRID_PAD_DEG 1e-9
+#define GRID_CELLS_PER_VERTEX 64
+#define GRID_MIN_SIDE 16
+#define GRID_MAX_SIDE 512
+
+static int cell_index(double v, double v0, double inv, int n)
+{
+    double f = floor((v - v0) * inv);
+    if (!(f >= 0))
+        return 0;
+    return f >= n ? n - 1 : (int)f;
+}
+
+static void grid_mark_box(Grid *g, const GeoBBox *pb, double x0, double y0, double x1, double y1)
+{
+    int i0 = cell_index(fmin(x0, x1) - GRID_PAD_DEG, pb->min_lon, g->inv_w, g->nx);
+    int i1 = cell_index(fmax(x0, x1) + GRID_PAD_DEG, pb->min_lon, g->inv_w, g->nx);
+    int j0 = cell_index(fmin(y0, y1) - GRID_PAD_DEG, pb->min_lat, g->inv_h, g->ny);
+    int j1 = cell_index(fmax(y0, y1) + GRID_PAD_DEG, pb->min_lat, g->inv_h, g->ny);
+    for (int j = j0; j <= j1; j++)
+        memset(g->cell + (size_t)j * g->nx + i0, CELL_EDGE, (size_t)(i1 - i0 + 1));
+}
+
+static void grid_mark_ring(Grid *g, const GeoBBox *pb, GEOSContextHandle_t ctx,
+                           const GEOSGeometry *ring)
+{
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(ctx, ring);
+    unsigned n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(ctx, seq, &n) || n < 2)
+        return;
+    double *xy = xmalloc((size_t)n * 2 * sizeof *xy);
+    GEOSCoordSeq_copyToBuffer_r(ctx, seq, xy, 0, 0);
+    for (unsigned k = 0; k + 1 < n; k++) {
+        double ax = xy[2 * k], ay = xy[2 * k + 1], bx = xy[2 * k + 2], by = xy[2 * k + 3];
+        double dx = bx - ax, dy = by - ay;
+        int pieces = 1 + (int)fmax(fabs(dx) * g->inv_w, fabs(dy) * g->inv_h);
+        double px = ax, py = ay;
+        for (int p = 1; p <= pieces; p++) {
+            double t = (double)p / pieces;
+            double qx = p == pieces ? bx : ax + dx * t, qy = p == pieces ? by : ay + dy * t;
+            grid_mark_box(g, pb, px, py, qx, qy);
+            px = qx;
+            py = qy;
+        }
+    }
+    free(xy);
+}
+
+/* Gives every non-EDGE cell 4-connected to cell `start` the status `st` (an explicit stack). */
+static void grid_fill(Grid *g, size_t start, uint8_t st, size_t *stack)
+{
+    size_t top = 0;
+    g->cell[start] = st;
+    stack[top++] = start;
+    while (top > 0) {
+        size_t c = stack[--top];
+        int i = (int)(c % (size_t)g->nx), j = (int)(c / (size_t)g->nx);
+        size_t nb[4];
+        int k = 0;
+        if (i > 0)
+            nb[k++] = c - 1;
+        if (i + 1 < g->nx)
+            nb[k++] = c + 1;
+        if (j > 0)
+            nb[k++] = c - (size_t)g->nx;
+        if (j + 1 < g->ny)
+            nb[k++] = c + (size_t)g->nx;
+        for (int m = 0; m < k; m++)
+            if (g->cell[nb[m]] == CELL_UNKNOWN) {
+                g->cell[nb[m]] = st;
+                stack[top++] = nb[m];
+            }
+    }
+}
+
+static void grid_build(AreaPolygon *p, GEOSContextHandle_t ctx, int nvertices)
+{
+    Grid *g = &p->grid;
+    const GeoBBox *b = &p->box;
+    double side = sqrt((double)nvertices * GRID_CELLS_PER_VERTEX);
+    int n = side < GRID_MIN_SIDE ? GRID_MIN_SIDE : side > GRID_MAX_SIDE ? GRID_MAX_SIDE : (int)side;
+    g->nx = g->ny = n;
+    g->inv_w = n / (b->max_lon - b->min_lon);
+    g->inv_h = n / (b->max_lat - b->min_lat);
+    size_t ncells = (size_t)n * (size_t)n;
+    g->cell = xcalloc(ncells, 1);
+    grid_mark_ring(g, b, ctx, GEOSGetExteriorRing_r(ctx, p->geom));
+    int holes = GEOSGetNumInteriorRings_r(ctx, p->geom);
+    for (int h = 0; h < holes; h++)
+        grid_mark_ring(g, b, ctx, GEOSGetInteriorRingN_r(ctx, p->geom, h));
+    size_t *stack = xmalloc(ncells * sizeof *stack);
+    for (size_t c = 0; c < ncells; c++) {
+        if (g->cell[c] != CELL_UNKNOWN)
+            continue;
+        int i = (int)(c % (size_t)n), j = (int)(c / (size_t)n);
+        double x = b->min_lon + (i + 0.5) / g->inv_w, y = b->min_lat + (j + 0.5) / g->inv_h;
+        if (cell_index(x, b->min_lon, g->inv_w, n) != i ||
+            cell_index(y, b->min_lat, g->inv_h, n) != j) {
+            g->cell[c] = CELL_EDGE; /* cannot name a point of this cell: leave it to GEOS */
+            continue;
+        }
+        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(ctx, x, y);
+        char in = pt ? GEOSPreparedCovers_r(ctx, p->prep, pt) : 2;
+        if (pt)
+            GEOSGeom_destroy_r(ctx, pt);
+        if (in == 2) {
+            g->cell[c] = CELL_EDGE;
+            continue;
+        }
+        grid_fill(g, c, in ? CELL_IN : CELL_OUT, stack);
+    }
+    free(stack);
+}
+
+/* CELL_IN, CELL_OUT or CELL_EDGE for a point in the polygon's box. */
+static int grid_lookup(const AreaPolygon *p, double lon, double lat)
+{
+    const Grid *g = &p->grid;
+    int i = cell_index(lon, p->box.min_lon, g->inv_w, g->nx);
+    int j = cell_index(lat, p->box.min_lat, g->inv_h, g->ny);
+    return g->cell[(size_t)j * (size_t)g->nx + (size_t)i];
+}
+
 static void push_polygon(GeoArea *area, GEOSGeometry *g)
 {
-    AreaPolygon p = {g, NULL, {0, 0, 0, 0}};
+    AreaPolygon p = {.geom = g};
     p.prep = GEOSPrepare_r(area->ctx, g);
     if (!p.prep) {
         fprintf(stderr, "geo/area: GEOSPrepare failed: %s\n", area->geos_msg);
@@ -282,6 +427,7 @@ static void push_polygon(GeoArea *area, GEOSGeometry *g)
         area->polys = xrealloc(area->polys, area->cap_polys * sizeof *area->polys);
         area->preps = xrealloc(area->preps, area->cap_polys * sizeof *area->preps);
     }
+    grid_build(&p, area->ctx, GEOSGetNumCoordinates_r(area->ctx, g));
     box_join(area, &p.box);
     area->preps[area->npolys] = p.prep;
     area->polys[area->npolys++] = p;
@@ -528,6 +674,7 @@ void geo_area_free(GeoArea *area)
     for (size_t i = 0; i < area->npolys; i++) {
         GEOSPreparedGeom_destroy_r(area->ctx, area->polys[i].prep);
         GEOSGeom_destroy_r(area->ctx, area->polys[i].geom);
+        free(area->polys[i].grid.cell);
     }
     free(area->polys);
     free(area->preps);
@@ -572,6 +719,11 @@ static int point_in(const GeoArea *area, GEOSContextHandle_t ctx,
     for (size_t i = 0; i < area->npolys && !in; i++) {
         if (!box_has(&area->polys[i].box, lon, lat))
             continue;
+        int cell = grid_lookup(&area->polys[i], lon, lat);
+        if (cell != CELL_EDGE) {
+            in = cell == CELL_IN;
+            continue;
+        }
         if (!pt)
             pt = GEOSGeom_createPointFromXY_r(ctx, lon, lat);
         in = pt && GEOSPreparedCovers_r(ctx, preps[i], pt) == 1;
