@@ -47,7 +47,7 @@ struct GeoArea {
     GEOSContextHandle_t ctx; /* builds, validates and serves geo_area_covers (under lock) */
     pthread_mutex_t lock;
     AreaPolygon *polys;
-    const GEOSPreparedGeometry **preps; /* polys[i].prep, as point_in takes them */
+    const GEOSPreparedGeometry **preps; /* polys[i].prep, as GeosUse takes them */
     size_t npolys, cap_polys;
     AreaCircle *circles;
     size_t ncircles, cap_circles;
@@ -702,10 +702,54 @@ int geo_area_bbox(const GeoArea *area, GeoBBox *out)
     return 1;
 }
 
-/* The one point test of both covers and filter: ctx and preps are the caller's (the area's own
- * under its lock, or a filter worker's). */
-static int point_in(const GeoArea *area, GEOSContextHandle_t ctx,
-                    const GEOSPreparedGeometry *const *preps, double lon, double lat)
+/* The GEOS side of a point test: the area's own context and prepared polygons (geo_area_covers,
+ * under the lock), or a filter worker's, whose context and prepared copies are made on first
+ * need (a worker whose points never fall in a cell the boundary crosses never makes them). */
+typedef struct GeosUse {
+    GEOSContextHandle_t ctx;
+    const GEOSPreparedGeometry **preps;
+    GEOSGeometry **copies; /* a worker's; NULL when preps are the area's own */
+} GeosUse;
+
+static const GEOSPreparedGeometry *geos_prepared(GeosUse *u, const GeoArea *area, size_t i)
+{
+    if (!u->ctx) {
+        u->ctx = GEOS_init_r();
+        if (!u->ctx) {
+            fprintf(stderr, "geo/area: GEOS_init_r failed\n");
+            abort();
+        }
+        u->copies = xcalloc(area->npolys, sizeof *u->copies);
+        u->preps = xcalloc(area->npolys, sizeof *u->preps);
+    }
+    if (!u->preps[i]) {
+        u->copies[i] = GEOSGeom_clone_r(u->ctx, area->polys[i].geom);
+        u->preps[i] = u->copies[i] ? GEOSPrepare_r(u->ctx, u->copies[i]) : NULL;
+        if (!u->preps[i]) {
+            fprintf(stderr, "geo/area: cannot prepare a copy of a polygon\n");
+            abort();
+        }
+    }
+    return u->preps[i];
+}
+
+static void geos_release(GeosUse *u, const GeoArea *area)
+{
+    if (!u->ctx || !u->copies)
+        return;
+    for (size_t i = 0; i < area->npolys; i++) {
+        if (u->preps[i])
+            GEOSPreparedGeom_destroy_r(u->ctx, u->preps[i]);
+        if (u->copies[i])
+            GEOSGeom_destroy_r(u->ctx, u->copies[i]);
+    }
+    free(u->preps);
+    free(u->copies);
+    GEOS_finish_r(u->ctx);
+}
+
+/* The one point test of both covers and filter. */
+static int point_in(const GeoArea *area, GeosUse *u, double lon, double lat)
 {
     if (area->npolys + area->ncircles == 0 || !box_has(&area->box, lon, lat))
         return 0;
@@ -724,12 +768,13 @@ static int point_in(const GeoArea *area, GEOSContextHandle_t ctx,
             in = cell == CELL_IN;
             continue;
         }
+        const GEOSPreparedGeometry *prep = geos_prepared(u, area, i);
         if (!pt)
-            pt = GEOSGeom_createPointFromXY_r(ctx, lon, lat);
-        in = pt && GEOSPreparedCovers_r(ctx, preps[i], pt) == 1;
+            pt = GEOSGeom_createPointFromXY_r(u->ctx, lon, lat);
+        in = pt && GEOSPreparedCovers_r(u->ctx, prep, pt) == 1;
     }
     if (pt)
-        GEOSGeom_destroy_r(ctx, pt);
+        GEOSGeom_destroy_r(u->ctx, pt);
     return in;
 }
 
@@ -737,7 +782,8 @@ int geo_area_covers(const GeoArea *area, double lon, double lat)
 {
     GeoArea *a = (GeoArea *)area; /* the lock and the lazily indexed prepared geometries */
     pthread_mutex_lock(&a->lock);
-    int in = point_in(a, a->ctx, a->preps, lon, lat);
+    GeosUse u = {a->ctx, a->preps, NULL};
+    int in = point_in(a, &u, lon, lat);
     pthread_mutex_unlock(&a->lock);
     return in;
 }
@@ -752,40 +798,19 @@ typedef struct FilterJob {
     size_t count;
 } FilterJob;
 
-/* One worker: its own GEOS context and prepared copies of the polygons. */
+/* One worker: its own GEOS context and prepared copies, made on first need. */
 static void *filter_run(void *arg)
 {
     FilterJob *job = arg;
-    const GeoArea *area = job->area;
-    GEOSContextHandle_t ctx = GEOS_init_r();
-    if (!ctx) {
-        fprintf(stderr, "geo/area: GEOS_init_r failed\n");
-        abort();
-    }
-    GEOSGeometry **copies = xcalloc(area->npolys ? area->npolys : 1, sizeof *copies);
-    const GEOSPreparedGeometry **preps = xcalloc(area->npolys ? area->npolys : 1, sizeof *preps);
-    for (size_t i = 0; i < area->npolys; i++) {
-        copies[i] = GEOSGeom_clone_r(ctx, area->polys[i].geom);
-        preps[i] = copies[i] ? GEOSPrepare_r(ctx, copies[i]) : NULL;
-        if (!preps[i]) {
-            fprintf(stderr, "geo/area: cannot prepare a polygon copy\n");
-            abort();
-        }
-    }
+    GeosUse u = {NULL, NULL, NULL};
     size_t count = 0;
     for (size_t i = job->begin; i < job->end; i++) {
-        uint8_t in = (uint8_t)point_in(area, ctx, preps, job->lon[i], job->lat[i]);
+        uint8_t in = (uint8_t)point_in(job->area, &u, job->lon[i], job->lat[i]);
         job->hit[i] = in;
         count += in;
     }
     job->count = count;
-    for (size_t i = 0; i < area->npolys; i++) {
-        GEOSPreparedGeom_destroy_r(ctx, preps[i]);
-        GEOSGeom_destroy_r(ctx, copies[i]);
-    }
-    free(preps);
-    free(copies);
-    GEOS_finish_r(ctx);
+    geos_release(&u, job->area);
     return NULL;
 }
 
