@@ -748,11 +748,21 @@ static void geos_release(GeosUse *u, const GeoArea *area)
     GEOS_finish_r(u->ctx);
 }
 
-/* The one point test of both covers and filter. */
+/* The one point test of both covers and filter, cheapest first: the polygons' grids, then the
+ * circles, then GEOS for the polygons whose grid cell the boundary crosses. */
 static int point_in(const GeoArea *area, GeosUse *u, double lon, double lat)
 {
     if (area->npolys + area->ncircles == 0 || !box_has(&area->box, lon, lat))
         return 0;
+    int edges = 0;
+    for (size_t i = 0; i < area->npolys; i++) {
+        if (!box_has(&area->polys[i].box, lon, lat))
+            continue;
+        int cell = grid_lookup(&area->polys[i], lon, lat);
+        if (cell == CELL_IN)
+            return 1;
+        edges += cell == CELL_EDGE;
+    }
     for (size_t i = 0; i < area->ncircles; i++) {
         const AreaCircle *c = &area->circles[i];
         if (box_has(&c->box, lon, lat) && geo_distance_m(c->lon, c->lat, lon, lat) <= c->radius_m)
@@ -760,14 +770,11 @@ static int point_in(const GeoArea *area, GeosUse *u, double lon, double lat)
     }
     GEOSGeometry *pt = NULL;
     int in = 0;
-    for (size_t i = 0; i < area->npolys && !in; i++) {
-        if (!box_has(&area->polys[i].box, lon, lat))
+    for (size_t i = 0; i < area->npolys && edges > 0 && !in; i++) {
+        if (!box_has(&area->polys[i].box, lon, lat) ||
+            grid_lookup(&area->polys[i], lon, lat) != CELL_EDGE)
             continue;
-        int cell = grid_lookup(&area->polys[i], lon, lat);
-        if (cell != CELL_EDGE) {
-            in = cell == CELL_IN;
-            continue;
-        }
+        edges--;
         const GEOSPreparedGeometry *prep = geos_prepared(u, area, i);
         if (!pt)
             pt = GEOSGeom_createPointFromXY_r(u->ctx, lon, lat);
