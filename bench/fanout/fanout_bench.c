@@ -10,12 +10,15 @@
  * Writes DIR/points.csv (id,lon,lat with 17 significant digits, so PostgreSQL reads the very
  * same doubles), DIR/polygon.wkt, DIR/circle.txt ("lon lat radius_m"), then times
  * geo_area_filter (median of R runs) on the polygon, the circle and their union, with 1 and
- * 2 threads, plus the single-point geo_area_covers in a loop, and prints one line
+ * 2 threads, plus the single-point geo_area_covers in a loop and, for reference, plain GEOS
+ * (the polygon prepared with GEOSPrepare_r, its bounding box, one GEOSPreparedCovers_r per
+ * point in the box: geo/area without its cell grid), and prints one line
  *   RESULT key=value …
  * with counts, milliseconds, nanoseconds per point and memory (VmRSS, VmHWM in MiB). */
 #include "geo/area.h"
 #include "geo/spatial.h"
 
+#include <geos_c.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -180,6 +183,53 @@ static double mem_mib(const char *key)
     return kb / 1024;
 }
 
+/* Plain GEOS: milliseconds (median of runs) for the polygon of wkt_path, prepared, box first. */
+static double time_plain_geos(const char *wkt_path, const double *lon, const double *lat, size_t n,
+                              int runs, size_t *count)
+{
+    char wkt[1 << 16];
+    FILE *f = fopen(wkt_path, "r");
+    size_t len = f ? fread(wkt, 1, sizeof wkt - 1, f) : 0;
+    if (f)
+        fclose(f);
+    wkt[len] = 0;
+    GEOSContextHandle_t ctx = GEOS_init_r();
+    GEOSWKTReader *rd = GEOSWKTReader_create_r(ctx);
+    GEOSGeometry *g = GEOSWKTReader_read_r(ctx, rd, wkt);
+    if (!g) {
+        fprintf(stderr, "fanout_bench: cannot read %s\n", wkt_path);
+        exit(1);
+    }
+    const GEOSPreparedGeometry *prep = GEOSPrepare_r(ctx, g);
+    double x0, y0, x1, y1;
+    GEOSGeom_getXMin_r(ctx, g, &x0);
+    GEOSGeom_getYMin_r(ctx, g, &y0);
+    GEOSGeom_getXMax_r(ctx, g, &x1);
+    GEOSGeom_getYMax_r(ctx, g, &y1);
+    double ms[64];
+    if (runs > 64)
+        runs = 64;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!(lon[i] >= x0 && lon[i] <= x1 && lat[i] >= y0 && lat[i] <= y1))
+                continue;
+            GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(ctx, lon[i], lat[i]);
+            c += GEOSPreparedCovers_r(ctx, prep, pt) == 1;
+            GEOSGeom_destroy_r(ctx, pt);
+        }
+        ms[r] = now_ms() - t0;
+        *count = c;
+    }
+    GEOSPreparedGeom_destroy_r(ctx, prep);
+    GEOSGeom_destroy_r(ctx, g);
+    GEOSWKTReader_destroy_r(ctx, rd);
+    GEOS_finish_r(ctx);
+    qsort(ms, (size_t)runs, sizeof ms[0], cmp_double);
+    return ms[runs / 2];
+}
+
 static GeoArea *area_or_die(const json_t *poly, int with_circle)
 {
     GeoArea *a = geo_area_new();
@@ -277,16 +327,25 @@ int main(int argc, char **argv)
         return 1;
     }
     double rss_end = mem_mib("VmRSS"), hwm = mem_mib("VmHWM");
+    char wkt_path[4096];
+    snprintf(wkt_path, sizeof wkt_path, "%s/polygon.wkt", dir);
+    size_t cg = 0;
+    double plain = time_plain_geos(wkt_path, lon, lat, n, runs, &cg);
+    if (cg != cp1) {
+        fprintf(stderr, "fanout_bench: plain GEOS (%zu) and filter (%zu) disagree\n", cg, cp1);
+        return 1;
+    }
 
-    printf("RESULT points=%zu runs=%d vertices=%d hole_vertices=%d poly_count=%zu "
-           "circle_count=%zu union_count=%zu poly_bbox_points=%zu build_ms=%.3f "
-           "poly_t1_ms=%.1f poly_t2_ms=%.1f circle_t1_ms=%.1f circle_t2_ms=%.1f "
-           "union_t1_ms=%.1f union_t2_ms=%.1f covers_loop_ms=%.1f poly_t1_ns=%.0f "
-           "poly_t1_ns_per_bbox_point=%.0f circle_t1_ns=%.0f rss_start_mib=%.1f "
-           "rss_points_mib=%.1f rss_area_mib=%.1f rss_end_mib=%.1f hwm_mib=%.1f\n",
-           n, runs, NVERT, NHOLE, cp1, cc1, cu1, inbox, build_ms, p1, p2, c1, c2, u1, u2, covers_ms,
-           p1 * 1e6 / (double)n, p1 * 1e6 / (double)(inbox ? inbox : 1), c1 * 1e6 / (double)n, rss0,
-           rss_points, rss_area, rss_end, hwm);
+    printf(
+        "RESULT points=%zu runs=%d vertices=%d hole_vertices=%d poly_count=%zu "
+        "circle_count=%zu union_count=%zu poly_bbox_points=%zu build_ms=%.3f "
+        "poly_t1_ms=%.1f poly_t2_ms=%.1f circle_t1_ms=%.1f circle_t2_ms=%.1f "
+        "union_t1_ms=%.1f union_t2_ms=%.1f covers_loop_ms=%.1f plain_geos_ms=%.1f poly_t1_ns=%.0f "
+        "poly_t1_ns_per_bbox_point=%.0f circle_t1_ns=%.0f rss_start_mib=%.1f "
+        "rss_points_mib=%.1f rss_area_mib=%.1f rss_end_mib=%.1f hwm_mib=%.1f\n",
+        n, runs, NVERT, NHOLE, cp1, cc1, cu1, inbox, build_ms, p1, p2, c1, c2, u1, u2, covers_ms,
+        plain, p1 * 1e6 / (double)n, p1 * 1e6 / (double)(inbox ? inbox : 1), c1 * 1e6 / (double)n,
+        rss0, rss_points, rss_area, rss_end, hwm);
     json_decref(poly);
     geo_area_free(ap);
     geo_area_free(ac);

@@ -6,7 +6,8 @@
 #      build/yingji` first) and runs it: it generates the recipients (fixed seed, clustered
 #      around the towns of a fictional county), a 400-vertex concave warning polygon with a
 #      64-vertex hole and a 12 km circle, writes them for PostgreSQL and times geo_area_filter
-#      (median of RUNS) — polygon, circle, union; 1 and 2 threads;
+#      (median of RUNS) — polygon, circle, union; 1 and 2 threads — and, for reference, plain
+#      GEOS (prepared polygon, box check, GEOSPreparedCovers_r per point: no cell grid);
 #   2. the peer: PostGIS (Debian postgresql-15-postgis-3 or the one matching the newest server;
 #      installed with apt-get when missing) on a throwaway cluster (scripts/pg-test-cluster.sh,
 #      shared_buffers 1 GB so everything is in memory), table recipients(id, geom
@@ -147,6 +148,7 @@ printf '%-62s %10s %12s\n' "resolve (count of recipients in the area)" "ms" "rec
 printf '%-62s %10s %12s\n' "Yingji geo_area_filter, polygon, 1 thread" "$(result "$y" poly_t1_ms)" "$ycount"
 printf '%-62s %10s %12s\n' "Yingji geo_area_filter, polygon, 2 threads" "$(result "$y" poly_t2_ms)" "$ycount"
 printf '%-62s %10s %12s\n' "Yingji geo_area_covers in a loop, polygon" "$(result "$y" covers_loop_ms)" "$ycount"
+printf '%-62s %10s %12s\n' "reference: plain GEOS prepared polygon (no grid), 1 thread" "$(result "$y" plain_geos_ms)" "$ycount"
 printf '%-62s %10s %12s\n' "Yingji geo_area_filter, circle, 1 thread" "$(result "$y" circle_t1_ms)" "$ccount"
 printf '%-62s %10s %12s\n' "Yingji geo_area_filter, circle, 2 threads" "$(result "$y" circle_t2_ms)" "$ccount"
 printf '%-62s %10s %12s\n' "Yingji geo_area_filter, polygon ∪ circle, 2 threads" "$(result "$y" union_t2_ms)" "$(result "$y" union_count)"
