@@ -7,7 +7,6 @@
 #include <geos_c.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +56,7 @@ struct GeoArea {
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-/* 422 invalid_area with a Chinese and an English message, each with its own arguments. */
+/* 422 invalid_area with a Chinese and an English message, both already formatted. */
 static int area_fail(Error *err, const char *zh, const char *en)
 {
     return error_set(err, 422, "invalid_area", zh, "%s", en);
@@ -121,6 +120,7 @@ static int check_valid(GeoArea *area, const GEOSGeometry *g, const char *what_zh
 {
     char *reason = NULL;
     GEOSGeometry *loc = NULL;
+    area->geos_msg[0] = 0;
     char v = GEOSisValidDetail_r(area->ctx, g, 0, &reason, &loc);
     if (v == 1) {
         if (reason)
@@ -249,16 +249,17 @@ static int geos_fail(GeoArea *area, const char *what, Error *err)
 static GEOSGeometry *make_polygon(GeoArea *area, const Ring *rings, size_t nrings, Error *err)
 {
     GEOSContextHandle_t ctx = area->ctx;
+    area->geos_msg[0] = 0;
     GEOSGeometry **lr = xcalloc(nrings, sizeof *lr);
     GEOSGeometry *poly = NULL;
     size_t made = 0;
     for (; made < nrings; made++) {
         GEOSCoordSequence *seq =
             GEOSCoordSeq_copyFromBuffer_r(ctx, rings[made].xy, (unsigned)rings[made].n, 0, 0);
+        /* the ring takes the sequence over, even when it fails (the ring's constructor owns
+         * it), so the sequence is never destroyed here */
         lr[made] = seq ? GEOSGeom_createLinearRing_r(ctx, seq) : NULL;
         if (!lr[made]) {
-            if (seq)
-                GEOSCoordSeq_destroy_r(ctx, seq);
             geos_fail(area, "ring", err);
             goto out;
         }
