@@ -36,7 +36,7 @@ mkdir -p build/bench
 bin=build/bench/fanout_bench
 objs=$(find build/obj/src -name '*.o' ! -path build/obj/src/main.o | sort)
 pkgs="libmicrohttpd jansson sqlite3 libpq libsodium libqrencode libmosquitto libxml-2.0 geos libcurl"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Isrc \
     $(pkg-config --cflags $pkgs) -o "$bin" bench/fanout/fanout_bench.c $objs \
     $(pkg-config --libs $pkgs) -lpthread -lm
@@ -112,7 +112,7 @@ pg_median() {
     local name=$1 sql=$2 out
     out=$({
         echo "$sql;"
-        echo '\timing on'
+        printf '%s\n' '\timing on'
         for ((i = 0; i < runs; i++)); do echo "$sql;"; done
     } | pg 2>&1) || { echo "$out" >&2; exit 1; }
     PG_COUNT[$name]=$(head -n 1 <<<"$out")

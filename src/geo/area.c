@@ -839,7 +839,7 @@ size_t geo_area_filter(const GeoArea *area, const double *lon, const double *lat
         threads = FILTER_MAX_THREADS;
     if ((size_t)threads > n)
         threads = n > 0 ? (int)n : 1;
-    FilterJob jobs[FILTER_MAX_THREADS];
+    FilterJob jobs[FILTER_MAX_THREADS] = {{0}};
     pthread_t tid[FILTER_MAX_THREADS];
     int started[FILTER_MAX_THREADS] = {0};
     for (int t = 0; t < threads; t++)
