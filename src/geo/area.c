@@ -31,7 +31,7 @@ typedef struct Grid {
 } Grid;
 
 typedef struct AreaPolygon {
-    GEOSGeometry *geom;               /* one valid Polygon, owned */
+    GEOSGeometry *geom;               /* one valid Polygon or MultiPolygon, owned */
     const GEOSPreparedGeometry *prep; /* of geom, in the area's context; used under the lock */
     GeoBBox box;
     Grid grid;
@@ -48,6 +48,7 @@ struct GeoArea {
     AreaPolygon *polys;
     const GEOSPreparedGeometry **preps; /* polys[i].prep, as GeosUse takes them */
     size_t npolys, cap_polys;
+    size_t polygon_parts; /* polygons, counting each part of a MultiPolygon */
     AreaCircle *circles;
     size_t ncircles, cap_circles;
     GeoBBox box; /* of everything; valid when npolys + ncircles > 0 */
@@ -374,10 +375,14 @@ static void grid_build(AreaPolygon *p, GEOSContextHandle_t ctx, int nvertices)
     g->inv_h = n / (b->max_lat - b->min_lat);
     size_t ncells = (size_t)n * (size_t)n;
     g->cell = xcalloc(ncells, 1);
-    grid_mark_ring(g, b, ctx, GEOSGetExteriorRing_r(ctx, p->geom));
-    int holes = GEOSGetNumInteriorRings_r(ctx, p->geom);
-    for (int h = 0; h < holes; h++)
-        grid_mark_ring(g, b, ctx, GEOSGetInteriorRingN_r(ctx, p->geom, h));
+    int parts = GEOSGetNumGeometries_r(ctx, p->geom); /* 1 for a Polygon */
+    for (int k = 0; k < parts; k++) {
+        const GEOSGeometry *poly = GEOSGetGeometryN_r(ctx, p->geom, k);
+        grid_mark_ring(g, b, ctx, GEOSGetExteriorRing_r(ctx, poly));
+        int holes = GEOSGetNumInteriorRings_r(ctx, poly);
+        for (int h = 0; h < holes; h++)
+            grid_mark_ring(g, b, ctx, GEOSGetInteriorRingN_r(ctx, poly, h));
+    }
     size_t *stack = xmalloc(ncells * sizeof *stack);
     for (size_t c = 0; c < ncells; c++) {
         if (g->cell[c] != CELL_UNKNOWN)
@@ -434,7 +439,9 @@ static void push_polygon(GeoArea *area, GEOSGeometry *g)
     area->polys[area->npolys++] = p;
 }
 
-/* Validates g (a Polygon or MultiPolygon; taken over) and adds its polygons. */
+/* Validates g (a Polygon or MultiPolygon; taken over) and adds it. A MultiPolygon stays one
+ * prepared geometry with one grid, so its parts cost a point nothing more however many there
+ * are. */
 static int add_polygonal(GeoArea *area, GEOSGeometry *g, Error *err)
 {
     int multi = GEOSGeomTypeId_r(area->ctx, g) == GEOS_MULTIPOLYGON;
@@ -443,14 +450,8 @@ static int add_polygonal(GeoArea *area, GEOSGeometry *g, Error *err)
         GEOSGeom_destroy_r(area->ctx, g);
         return -1;
     }
-    if (!multi) {
-        push_polygon(area, g);
-        return 0;
-    }
-    int n = GEOSGetNumGeometries_r(area->ctx, g);
-    for (int i = 0; i < n; i++)
-        push_polygon(area, GEOSGeom_clone_r(area->ctx, GEOSGetGeometryN_r(area->ctx, g, i)));
-    GEOSGeom_destroy_r(area->ctx, g);
+    area->polygon_parts += (size_t)GEOSGetNumGeometries_r(area->ctx, g);
+    push_polygon(area, g);
     return 0;
 }
 
@@ -687,7 +688,7 @@ void geo_area_free(GeoArea *area)
 
 size_t geo_area_polygon_count(const GeoArea *area)
 {
-    return area->npolys;
+    return area->polygon_parts;
 }
 
 size_t geo_area_circle_count(const GeoArea *area)

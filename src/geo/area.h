@@ -26,14 +26,16 @@
  * in Chinese too, and the location it reports), a radius not in (0, 20 000 000] m, malformed
  * CAP text.
  *
- * Implementation: each polygon is a GEOS geometry prepared once (GEOSPrepare_r: an indexed
- * point locator, so a test costs O(log vertices)), with its own bounding box and a grid of up to
- * 512 × 512 cells over that box (about 64 cells per vertex, one byte each), made when the
- * polygon is added: a cell the boundary does not cross is known to be wholly inside or wholly
- * outside, so only points in the few cells the boundary crosses are handed to GEOS. The answer
- * is exactly GEOS's for every point (the grid only skips work; tests/unit/test_area checks it
- * against GEOS alone on points a hair's breadth off slanted edges). The area's bounding box is
- * checked before anything else.
+ * Implementation: each polygon or multipolygon added is one GEOS geometry prepared once
+ * (GEOSPrepare_r: an indexed point locator, so a test costs O(log vertices) however many parts
+ * a multipolygon has), with its own bounding box and a grid of up to 512 × 512 cells over that
+ * box (about 64 cells per vertex, one byte each), made when it is added: a cell the boundary does
+ * not cross is known to be wholly inside or wholly outside, so only points in the few cells the
+ * boundary crosses are handed to GEOS. The answer is exactly GEOS's for every point (the grid only
+ * skips work; tests/unit/test_area checks it against GEOS alone on points a hair's breadth off
+ * slanted edges). The area's bounding box is checked before anything else; the added geometries are
+ * tried one after the other, so an area is meant to hold a few of them (a CAP <area> has a
+ * handful), not thousands.
  *
  * Threads: build an area (new, add_*) in one thread. Once built, every read call — covers,
  * filter, bbox — may run from any number of threads at once on the same area: covers takes the

@@ -188,6 +188,45 @@ static void test_concave_u(void **state)
     geo_area_free(a);
 }
 
+/* A checkerboard: 200 squares of 0.1° touching at their corners, one MultiPolygon (valid:
+ * parts may touch at points). */
+static void test_checkerboard_multipolygon(void **state)
+{
+    json_t *coords = json_array();
+    for (int i = 0; i < 20; i++)
+        for (int j = 0; j < 20; j++) {
+            if ((i + j) % 2)
+                continue;
+            double x = 110 + i * 0.1, y = 30 + j * 0.1, x1 = 110 + (i + 1) * 0.1,
+                   y1 = 30 + (j + 1) * 0.1;
+            json_array_append_new(coords, json_pack("[[[f,f],[f,f],[f,f],[f,f],[f,f]]]", x, y, x1,
+                                                    y, x1, y1, x, y1, x, y));
+        }
+    json_t *g = json_pack("{s:s, s:o}", "type", "MultiPolygon", "coordinates", coords);
+    GeoArea *a = geo_area_new();
+    Error err = ERROR_INIT;
+    assert_ok(geo_area_add_geojson(a, g, &err), err);
+    json_decref(g);
+    assert_int_equal(geo_area_polygon_count(a), 200);
+    for (int i = 0; i < 20; i++)
+        for (int j = 0; j < 20; j++) {
+            double x = 110 + i * 0.1, y = 30 + j * 0.1, x1 = 110 + (i + 1) * 0.1;
+            int black = (i + j) % 2 == 0;
+            double cx = 110 + (i + 0.5) * 0.1, cy = 30 + (j + 0.5) * 0.1;
+            assert_int_equal(geo_area_covers(a, cx, cy), black);
+            assert_int_equal(geo_area_covers(a, x + EPS, cy), black);
+            assert_int_equal(geo_area_covers(a, x1 - EPS, cy), black);
+            /* every corner belongs to some black square; so does every edge but the outer
+             * edges of the white squares on the board's border */
+            assert_int_equal(geo_area_covers(a, x, y), 1);
+            assert_int_equal(geo_area_covers(a, x, cy), black || i > 0);
+            assert_int_equal(geo_area_covers(a, cx, y), black || j > 0);
+        }
+    OUT(a, 109.95, 30.05);
+    OUT(a, 112 + EPS, 31.95);
+    geo_area_free(a);
+}
+
 /* ---- circles ----------------------------------------------------------------------------- */
 
 static void test_circle_boundary(void **state)
@@ -667,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_polygon_with_hole),
         cmocka_unit_test(test_multipolygon),
         cmocka_unit_test(test_concave_u),
+        cmocka_unit_test(test_checkerboard_multipolygon),
         cmocka_unit_test(test_circle_boundary),
         cmocka_unit_test(test_circle_near_pole_and_antimeridian),
         cmocka_unit_test(test_union_circle_polygon),
