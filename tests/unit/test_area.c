@@ -121,6 +121,14 @@ static void test_square_edges_and_vertices(void **state)
     assert_int_equal(geo_area_bbox(a, &b), 1);
     assert_true(b.min_lon == 100 && b.max_lon == 101 && b.min_lat == 30 && b.max_lat == 31);
     geo_area_free(a);
+
+    /* positions with an altitude: the third number is ignored */
+    a = geo_area_new();
+    add_geojson(a, "{\"type\":\"Polygon\",\"coordinates\":[[[100,30,5],[101,30,5.5],[101,31,0],"
+                   "[100,31,-2],[100,30,5]]]}");
+    IN(a, 101, 31);
+    OUT(a, 101 + EPS, 31);
+    geo_area_free(a);
 }
 
 static void test_polygon_with_hole(void **state)
