@@ -3,7 +3,7 @@
  * connection gets the project's FTS5 tokenizer "cjk" (search/cjk_fts5.h, a leaf that
  * depends only on SQLite) before any statement can touch the full-text index. A checkpointer
  * thread per Store copies the WAL back into the database beside the writers, so commits do
- * not stall on checkpoints. */
+ * not stall on checkpoints. Each connection keeps its prepared statements (SqConn). */
 #include "search/cjk_fts5.h"
 #include "store/backend.h"
 #include "core/arena.h"
@@ -29,7 +29,22 @@ static int fail(sqlite3 *db, Error *err)
 #define WAL_SAFETY_PAGES "65536"
 #define CHECKPOINT_EVERY_MS 200
 
-static void *sq_connect(const char *path, Error *err)
+/* A pooled connection: the handle and its cache of prepared statements. Statements are
+ * prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reset after each use; the
+ * cache is a small round-robin table looked up by SQL text (the statements are the
+ * program's own string constants, so a handful of distinct texts repeat). */
+#define STMT_CACHE 64
+
+typedef struct SqConn {
+    sqlite3 *db;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[STMT_CACHE];
+    unsigned next;
+} SqConn;
+
+static sqlite3 *open_db(const char *path, Error *err)
 {
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -63,9 +78,51 @@ static void *sq_connect(const char *path, Error *err)
     return db;
 }
 
+static void *sq_connect(const char *path, Error *err)
+{
+    sqlite3 *db = open_db(path, err);
+    if (!db)
+        return NULL;
+    SqConn *c = xcalloc(1, sizeof *c);
+    c->db = db;
+    return c;
+}
+
 static void sq_disconnect(void *native)
 {
-    sqlite3_close_v2(native);
+    SqConn *c = native;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].sql);
+    }
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* The connection's prepared statement for sql, ready to bind (NULL with err on failure). */
+static sqlite3_stmt *stmt_get(SqConn *c, const char *sql, Error *err)
+{
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].sql && strcmp(c->cache[i].sql, sql) == 0)
+            return c->cache[i].st;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fail(c->db, err);
+        return NULL;
+    }
+    unsigned slot = c->next++ % STMT_CACHE;
+    sqlite3_finalize(c->cache[slot].st);
+    free(c->cache[slot].sql);
+    c->cache[slot].sql = xstrdup(sql);
+    c->cache[slot].st = st;
+    return st;
+}
+
+/* Back to the cache: reset, bindings cleared (text and blobs are bound SQLITE_STATIC). */
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
 static int bind_all(sqlite3_stmt *st, const DbValue *params, int nparams)
@@ -100,17 +157,15 @@ static int bind_all(sqlite3_stmt *st, const DbValue *params, int nparams)
     return SQLITE_OK;
 }
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const DbValue *params, int nparams,
+static sqlite3_stmt *prepare(SqConn *c, const char *sql, const DbValue *params, int nparams,
                              Error *err)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail(db, err);
+    sqlite3_stmt *st = stmt_get(c, sql, err);
+    if (!st)
         return NULL;
-    }
     if (bind_all(st, params, nparams) != SQLITE_OK) {
-        fail(db, err);
-        sqlite3_finalize(st);
+        fail(c->db, err);
+        stmt_done(st);
         return NULL;
     }
     return st;
@@ -119,8 +174,9 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const DbValue *params
 static int sq_exec(void *native, const char *sql, const DbValue *params, int nparams,
                    int64_t *affected, Error *err)
 {
-    sqlite3 *db = native;
-    sqlite3_stmt *st = prepare(db, sql, params, nparams, err);
+    SqConn *c = native;
+    sqlite3 *db = c->db;
+    sqlite3_stmt *st = prepare(c, sql, params, nparams, err);
     if (!st)
         return -1;
     int rc;
@@ -131,16 +187,17 @@ static int sq_exec(void *native, const char *sql, const DbValue *params, int npa
         out = fail(db, err);
     else if (affected)
         *affected = sqlite3_changes64(db);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return out;
 }
 
 static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *params, int nparams,
                     DbRows *out, Error *err)
 {
-    sqlite3 *db = native;
+    SqConn *c = native;
+    sqlite3 *db = c->db;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prepare(db, sql, params, nparams, err);
+    sqlite3_stmt *st = prepare(c, sql, params, nparams, err);
     if (!st)
         return -1;
     int ncols = sqlite3_column_count(st);
@@ -175,7 +232,7 @@ static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *
     int ret = 0;
     if (rc != SQLITE_DONE)
         ret = fail(db, err);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return ret;
 }
 
@@ -183,15 +240,14 @@ static int sq_query(void *native, Arena *arena, const char *sql, const DbValue *
 static int sq_exec_many(void *native, const char *sql, const DbValue *rows, int nparams, int nrows,
                         int64_t *affected_each, Error *err)
 {
-    sqlite3 *db = native;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(db, err);
+    SqConn *c = native;
+    sqlite3 *db = c->db;
     int idx[64];
-    if (nparams > (int)(sizeof idx / sizeof idx[0])) {
-        sqlite3_finalize(st);
+    if (nparams > (int)(sizeof idx / sizeof idx[0]))
         return store_error(err, 0, "exec_many: too many parameters per row");
-    }
+    sqlite3_stmt *st = stmt_get(c, sql, err);
+    if (!st)
+        return -1;
     for (int i = 0; i < nparams; i++) {
         char name[16];
         snprintf(name, sizeof name, "$%d", i + 1);
@@ -233,14 +289,14 @@ static int sq_exec_many(void *native, const char *sql, const DbValue *rows, int 
             affected_each[r] = sqlite3_changes64(db);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return out;
 }
 
 static int sq_exec_script(void *native, const char *sql, Error *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(native, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(((SqConn *)native)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = store_error(err, 0, msg ? msg : "script failed");
         sqlite3_free(msg);
         return rc;
@@ -288,7 +344,7 @@ static void *sq_upkeep_start(const char *path)
 {
     Checkpointer *cp = xcalloc(1, sizeof *cp);
     Error err = ERROR_INIT;
-    cp->db = sq_connect(path, &err);
+    cp->db = open_db(path, &err);
     error_clear(&err);
     pthread_mutex_init(&cp->lock, NULL);
     pthread_cond_init(&cp->wake, NULL);

@@ -83,7 +83,7 @@ int mon_nodata_scan(Tx *tx, int64_t now_ms, Error *err)
     int64_t moved;
     /* a quiet deployment's journal is moved into blocks here, once a minute */
     if (flush_last_values(tx, err) < 0 ||
-        mon_series_compact(tx->conn, tx->arena, MON_COMPACT_ROWS * 8, &moved, err) < 0)
+        mon_series_compact(tx->conn, tx->arena, MON_COMPACT_READINGS, &moved, err) < 0)
         return -1;
     for (int i = 0; i < mon_sensor_count(); i++) {
         SensorRt *s = mon_sensor_at(i);

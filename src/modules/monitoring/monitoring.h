@@ -33,7 +33,7 @@
  *     (synchronous=FULL on SQLite): an acknowledged reading is never lost; compaction moves it
  *     from the journal to a block in one transaction, so it is always in exactly one of the
  *     two. A batch is stored
- *     in transactions of at most MON_TX_CHUNK (1 000) readings, the engine given up between
+ *     in transactions of at most MON_TX_CHUNK (5 000) readings, the engine given up between
  *     them so a single urgent reading never waits behind a whole stream; the answer comes
  *     after the last one. A batch that fails part-way may be partly stored: its resend finds
  *     those readings as duplicates.

@@ -19,7 +19,7 @@
 #define MON_FUTURE_SLACK_MS (5 * 60 * 1000LL) /* readings up to 5 min ahead of our clock */
 #define MON_MAX_BATCH 100000
 #define MON_HOUR_MS 3600000LL /* the roll-up's unit */
-#define MON_TX_CHUNK 1000     /* readings per transaction: the most a single urgent reading waits */
+#define MON_TX_CHUNK 5000     /* readings per transaction: the most a single urgent reading waits */
 #define MON_EVENT_READINGS 50 /* readings kept with a warning event */
 
 /* ---- configuration (environment, read once at start) ------------------------------------- */
@@ -152,8 +152,8 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err);
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err);
 
 /* ---- the raw series (series.c; its first comment explains the journal and the blocks) ---- */
-#define MON_COMPACT_AT 65536 /* readings pending in the journal before an ingest compacts */
-#define MON_COMPACT_ROWS 128 /* journal rows per compaction transaction */
+#define MON_COMPACT_AT 200000       /* readings pending in the journal before an ingest compacts */
+#define MON_COMPACT_READINGS 100000 /* at most per compaction transaction */
 
 typedef struct SeriesReading {
     int64_t sensor_id, ts_ms;
@@ -185,11 +185,13 @@ int mon_series_latest(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_
                       int64_t *latest, Error *err);
 /* Writes r[0..n) (sorted by sensor and time, unique, not yet stored) as blocks. */
 int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, int n, Error *err);
-/* Moves up to max_rows journal rows into blocks inside the caller's transaction; returns the
- * rows moved (moved: their readings) or -1. */
-int mon_series_compact(StoreConn *c, Arena *arena, int max_rows, int64_t *moved, Error *err);
-/* Compacts in its own transactions until fewer than `until` readings are pending (<= 0:
- * until the journal is empty); returns at once when another compaction runs. */
+/* Moves the oldest journal rows holding at most max_readings readings (at least one row)
+ * into blocks inside the caller's transaction; returns the rows moved (moved: their
+ * readings), 0 when the journal is empty, or -1. */
+int mon_series_compact(StoreConn *c, Arena *arena, int max_readings, int64_t *moved, Error *err);
+/* Compacts in its own transactions, each under the engine lock (not held by the caller),
+ * until fewer than `until` readings are pending (<= 0: until the journal is empty); returns
+ * at once when another compaction runs. */
 int mon_series_compact_now(Store *store, int64_t until, Error *err);
 
 /* ---- routes (routes.c) and demo (demo.c) --------------------------------------------------- */

@@ -27,6 +27,7 @@
  * Byte order: little-endian, as written by this machine (checked at compile time). */
 #include "modules/monitoring/monitoring_internal.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <stdatomic.h>
@@ -441,13 +442,36 @@ int mon_series_latest(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_
 
 /* ---- compaction ------------------------------------------------------------------------------ */
 
-int mon_series_compact(StoreConn *c, Arena *arena, int max_rows, int64_t *moved, Error *err)
+/* How many of the oldest journal rows hold at most max readings (at least one row). */
+static int rows_within(StoreConn *c, Arena *arena, int max, int *nrows, Error *err)
+{
+    DbValue p[] = {db_int(max)}; /* a row holds at least one reading */
+    DbRows rows;
+    if (store_query(c, arena, "SELECT n FROM monitor_reading_journal ORDER BY seq LIMIT $1", p, 1,
+                    &rows, err) < 0)
+        return -1;
+    int64_t sum = 0;
+    *nrows = 0;
+    for (int i = 0; i < rows.nrows; i++) {
+        sum += atoll(db_cell(&rows, i, 0));
+        if (i > 0 && sum > max)
+            break;
+        *nrows = i + 1;
+    }
+    return 0;
+}
+
+int mon_series_compact(StoreConn *c, Arena *arena, int max_readings, int64_t *moved, Error *err)
 {
     SeriesJournal j;
     int64_t *seqs;
-    int nseqs;
+    int nseqs, want;
     *moved = 0;
-    if (load_journal(c, arena, max_rows, 1, &j, &seqs, &nseqs, err) < 0)
+    if (rows_within(c, arena, max_readings, &want, err) < 0)
+        return -1;
+    if (want == 0)
+        return 0;
+    if (load_journal(c, arena, want, 1, &j, &seqs, &nseqs, err) < 0)
         return -1;
     if (nseqs == 0)
         return 0;
@@ -465,9 +489,12 @@ int mon_series_compact(StoreConn *c, Arena *arena, int max_rows, int64_t *moved,
     return nseqs;
 }
 
-/* Compacts in transactions of MON_COMPACT_ROWS journal rows until fewer than `until`
- * readings are pending (until <= 0: until the journal is empty). One compaction at a time in
- * a process; a caller that finds one running returns at once. */
+/* Compacts in transactions of at most MON_COMPACT_READINGS readings until fewer than `until`
+ * readings are pending (until <= 0: until the journal is empty). Each transaction runs under
+ * the engine lock, first come first served with the ingest: the two never wait for each
+ * other on the store's write lock (whose busy handler sleeps), and an urgent reading waits
+ * at most for one compaction. One compaction at a time in a process; a caller that finds one
+ * running returns at once. */
 int mon_series_compact_now(Store *store, int64_t until, Error *err)
 {
     static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
@@ -479,17 +506,22 @@ int mon_series_compact_now(Store *store, int64_t until, Error *err)
         Arena arena = ARENA_INIT;
         int64_t moved;
         int rows = 0;
+        mon_engine_lock();
+        int64_t t0 = clock_real_now_ms();
         rc = store_begin(c, err);
-        if (rc == 0 && (rows = mon_series_compact(c, &arena, MON_COMPACT_ROWS, &moved, err)) < 0)
+        if (rc == 0 &&
+            (rows = mon_series_compact(c, &arena, MON_COMPACT_READINGS, &moved, err)) < 0)
             rc = -1;
         if (rc == 0)
             rc = store_commit(c, err);
         else
             store_rollback(c);
+        mon_engine_unlock();
+        log_debug("monitoring: 整理 %lld 条读数 %lld ms / compacted %lld readings in %lld ms",
+                  (long long)moved, (long long)(clock_real_now_ms() - t0), (long long)moved,
+                  (long long)(clock_real_now_ms() - t0));
         arena_free(&arena);
-        if (rc < 0)
-            break;
-        if (rows < MON_COMPACT_ROWS || (until > 0 && atomic_load(&pending) < until))
+        if (rc < 0 || rows == 0 || (until > 0 && atomic_load(&pending) < until))
             break;
     }
     if (rc == 0 && until <= 0)
