@@ -102,6 +102,12 @@ fuzz:
 	@mkdir -p build/fuzz/corpus_readings
 	build/fuzz/fuzz_readings -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
 		build/fuzz/corpus_readings tests/fuzz/corpus_readings
+	@mkdir -p build/fuzz/corpus_cap
+	build/fuzz/fuzz_cap -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		build/fuzz/corpus_cap tests/fuzz/corpus_cap
+	@mkdir -p build/fuzz/corpus_callbacks
+	build/fuzz/fuzz_callbacks -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		build/fuzz/corpus_callbacks tests/fuzz/corpus_callbacks
 
 test: deps
 	$(MAKE) all build/yingji-san web

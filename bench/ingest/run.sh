@@ -100,8 +100,9 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 
     "$(influxd version 2>/dev/null | head -n 1); $(mosquitto -h 2>/dev/null | head -n 1 | sed 's/ is an MQTT.*//')"
 echo "load: $nsensors sensors, batches of $batch readings, $conns connections, $secs s per measurement"
 
-# Timestamps: every run continues after the last one (no duplicates), hours in the past.
-ts_next=$(($(date +%s%3N) - 6 * 3600 * 1000))
+# Timestamps: every run continues after the last one (no duplicates), from 72 hours in the past
+# (at a million readings a second the runs use up about a day of event time).
+ts_next=$(($(date +%s%3N) - 72 * 3600 * 1000))
 advance_ts() { # advance_ts RESULT_LINE
     local m
     m=$(result "$1" max_ts)
@@ -292,7 +293,7 @@ ihttp() {
     "$gen" http --format influx --port "$iport" --sensors "$tmp/sensors.txt" --seconds "$1" \
         --batch "$2" --conns "$3" --ts-base "$4" || true
 }
-ibase=$(($(date +%s%3N) - 6 * 3600 * 1000))
+ibase=$(($(date +%s%3N) - 72 * 3600 * 1000))
 out=$(ihttp 3 "$batch" "$conns" "$ibase")
 ibase=$(($(result "$out" max_ts) + 1000))
 out=$(ihttp "$secs" "$batch" "$conns" "$ibase")

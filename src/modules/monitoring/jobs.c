@@ -8,7 +8,7 @@
  *                      the last completed pass — so a server that was down catches up — to the
  *                      current one) are rolled up again, and a few older hours that received
  *                      late readings (marked in monitor_rollup_dirty by the ingest); raw
- *                      readings older than the retention are deleted (whole blocks), their hours
+ *                      readings older than the retention are deleted (whole compactions), their hours
  *                      rolled up first when they never were. A pass goes sensor by sensor
  *                      through the series (series.c), 100 sensors per job run a second apart,
  *                      so no run holds the write lock for long however many sensors there are.
@@ -194,45 +194,41 @@ static int rollup_hours(Tx *tx, const SeriesJournal *j, const DbValue *ids, int 
         rows, 6, k, NULL, err);
 }
 
-/* Blocks older than the retention (whole blocks: a block lies within one hour, so readings
- * go at most an hour late), sensor by sensor; hours never rolled up (the server was down
- * through them) are rolled up first. */
-static int expire(Tx *tx, const SeriesJournal *j, const DbValue *ids, int n, int64_t before,
-                  Error *err)
+/* Compactions (series.c) whose newest reading is older than the retention go, with their
+ * blocks; hours of theirs never rolled up (the server was down through them) are rolled up
+ * first. A compaction goes whole: a reading outlives the retention by at most the
+ * compaction's time span (minutes for a steady stream; longer when it holds late readings). */
+static int expire(Tx *tx, const SeriesJournal *j, int64_t before, Error *err)
 {
-    DbValue *rows = arena_alloc(tx->arena, sizeof *rows * 2 * (size_t)(n ? n : 1));
-    int64_t *deleted = arena_alloc(tx->arena, sizeof *deleted * (size_t)(n ? n : 1));
-    for (int i = 0; i < n; i++) {
-        rows[2 * i] = ids[i];
-        rows[2 * i + 1] = db_int(before);
-        DbRows missing;
-        if (store_query(tx->conn, tx->arena,
-                        "SELECT DISTINCT t0 - t0 % 3600000 FROM monitor_reading_blocks b WHERE"
-                        " sensor_id = $1 AND t0 < $2 AND t1 < $2 AND NOT EXISTS (SELECT 1 FROM"
-                        " monitor_rollup r WHERE r.sensor_id = $1 AND r.hour = b.t0 - b.t0 %"
-                        " 3600000)",
-                        rows + 2 * i, 2, &missing, err) < 0)
-            return -1;
-        int64_t *hours = arena_alloc(tx->arena, sizeof *hours * (size_t)(missing.nrows + 1));
-        for (int h = 0; h < missing.nrows; h++)
-            hours[h] = atoll(db_cell(&missing, h, 0));
-        if (rollup_hours(tx, j, ids + i, 1, hours, missing.nrows, 0, err) < 0)
+    DbValue p[] = {db_int(before)};
+    DbRows missing;
+    if (store_query(tx->conn, tx->arena,
+                    "SELECT DISTINCT b.sensor_id, b.t0 - b.t0 % 3600000 FROM"
+                    " monitor_reading_compactions k JOIN monitor_reading_blocks b ON"
+                    " b.compaction_id = k.id WHERE k.tmax < $1 AND NOT EXISTS (SELECT 1 FROM"
+                    " monitor_rollup r WHERE r.sensor_id = b.sensor_id AND r.hour = b.t0 - b.t0 %"
+                    " 3600000)",
+                    p, 1, &missing, err) < 0)
+        return -1;
+    for (int i = 0; i < missing.nrows; i++) {
+        DbValue id = db_int(atoll(db_cell(&missing, i, 0)));
+        int64_t hour = atoll(db_cell(&missing, i, 1));
+        if (rollup_hours(tx, j, &id, 1, &hour, 1, 0, err) < 0)
             return -1;
     }
-    if (store_exec_many(tx->conn,
-                        "DELETE FROM monitor_reading_blocks WHERE sensor_id = $1 AND t0 < $2 AND"
-                        " t1 < $2",
-                        rows, 2, n, deleted, err) < 0)
+    int64_t blocks = 0, compactions = 0;
+    if (store_exec(tx->conn,
+                   "DELETE FROM monitor_reading_blocks WHERE compaction_id IN (SELECT id FROM"
+                   " monitor_reading_compactions WHERE tmax < $1)",
+                   p, 1, &blocks, err) < 0 ||
+        store_exec(tx->conn, "DELETE FROM monitor_reading_compactions WHERE tmax < $1", p, 1,
+                   &compactions, err) < 0)
         return -1;
-    int64_t total = 0;
-    for (int i = 0; i < n; i++)
-        total += deleted[i];
-    if (total)
+    if (compactions)
         log_info("monitoring: 删除超过保留期的读数块 %lld 个 / deleted %lld reading blocks past"
                  " retention",
-                 (long long)total, (long long)total);
-    DbValue q[] = {db_int(before)};
-    return store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", q, 1, NULL,
+                 (long long)blocks, (long long)blocks);
+    return store_exec(tx->conn, "DELETE FROM monitor_rollup_dirty WHERE hour < $1", p, 1, NULL,
                       err);
 }
 
@@ -293,12 +289,13 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err)
     for (int i = 0; i < pass->nlate; i++)
         if (pass->late[i] < pass->from)
             hours[nh++] = pass->late[i];
-    if (n > 0 && (rollup_hours(tx, &j, ids, n, hours, nh, 1, err) < 0 ||
-                  expire(tx, &j, ids, n, now_ms - mon_retention_ms(), err) < 0))
+    if (n > 0 && rollup_hours(tx, &j, ids, n, hours, nh, 1, err) < 0)
         return -1;
     pass->after = n == ROLLUP_SENSORS_PER_RUN ? ids[n - 1].i : 0;
     if (pass->after)
         return 0;
+    if (expire(tx, &j, now_ms - mon_retention_ms(), err) < 0)
+        return -1;
     /* the pass is over: the hours before the previous one are final */
     DbValue p[] = {db_int(current - MON_HOUR_MS)};
     return store_exec(tx->conn,

@@ -52,17 +52,27 @@ static const char postgres_series[] =
 static const char sqlite_journal[] =
     "CREATE TABLE IF NOT EXISTS monitor_reading_journal (seq INTEGER PRIMARY KEY,"
     " n INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (sensor_id INTEGER NOT NULL,"
-    " t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_reading_blocks_key ON monitor_reading_blocks"
-    " (sensor_id, t0)";
+    "CREATE TABLE IF NOT EXISTS monitor_reading_compactions (id INTEGER PRIMARY KEY,"
+    " tmin INTEGER NOT NULL, tmax INTEGER NOT NULL, n INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS monitor_reading_compactions_tmax ON monitor_reading_compactions"
+    " (tmax);"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (compaction_id INTEGER NOT NULL,"
+    " sensor_id INTEGER NOT NULL, t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " data BLOB NOT NULL, PRIMARY KEY (compaction_id, sensor_id, t0)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_latest (sensor_id INTEGER NOT NULL PRIMARY KEY,"
+    " ts INTEGER NOT NULL)";
 static const char postgres_journal[] =
     "CREATE TABLE IF NOT EXISTS monitor_reading_journal (seq BIGSERIAL PRIMARY KEY,"
     " n INTEGER NOT NULL, data BYTEA NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (sensor_id BIGINT NOT NULL,"
-    " t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, n INTEGER NOT NULL, data BYTEA NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS monitor_reading_blocks_key ON monitor_reading_blocks"
-    " (sensor_id, t0)";
+    "CREATE TABLE IF NOT EXISTS monitor_reading_compactions (id BIGSERIAL PRIMARY KEY,"
+    " tmin BIGINT NOT NULL, tmax BIGINT NOT NULL, n BIGINT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS monitor_reading_compactions_tmax ON monitor_reading_compactions"
+    " (tmax);"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (compaction_id BIGINT NOT NULL,"
+    " sensor_id BIGINT NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, n INTEGER NOT NULL,"
+    " data BYTEA NOT NULL, PRIMARY KEY (compaction_id, sensor_id, t0));"
+    "CREATE TABLE IF NOT EXISTS monitor_reading_latest (sensor_id BIGINT NOT NULL PRIMARY KEY,"
+    " ts BIGINT NOT NULL)";
 
 /* One sensor's rows of the old table as blocks. */
 static int convert_sensor(StoreConn *c, int64_t sensor, Error *err)
@@ -119,7 +129,7 @@ static const Migration migrations[] = {
      "CREATE TABLE IF NOT EXISTS monitor_rollup_state (id INTEGER NOT NULL PRIMARY KEY,"
      " done_until BIGINT NOT NULL)",
      NULL},
-    {6, "readings as a journal and per-sensor hourly blocks (series.c)", NULL, NULL,
+    {6, "readings as a journal and compactions of per-sensor hourly blocks (series.c)", NULL, NULL,
      readings_to_blocks},
 };
 

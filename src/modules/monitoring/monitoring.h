@@ -19,10 +19,10 @@
  *                     (active / closed), value, advice, times, acknowledgement.
  *   monitor_warning_events  every raise / escalate / de-escalate / close with the readings
  *                     that caused it.
- *   monitor_reading_journal, monitor_reading_blocks  the raw series, kept `retention` days:
- *                     each ingest transaction appends one journal row; a compactor moves the
- *                     journal into per-sensor blocks of at most one clock hour (series.c says
- *                     why and how).
+ *   monitor_reading_journal, monitor_reading_compactions, monitor_reading_blocks,
+ *   monitor_reading_latest  the raw series, kept `retention` days: each ingest transaction
+ *                     appends one journal row; a compactor moves the journal into compactions
+ *                     of per-sensor hourly blocks (series.c says why and how).
  *   monitor_rollup    hourly count/sum/min/max per sensor: the downsampled history
  *                     (monitor_rollup_state: how far it is final; monitor_rollup_dirty: older
  *                     hours that received late readings).
@@ -54,7 +54,7 @@
  *     reading closes it.
  *   - Retention: a scheduler job every 5 minutes rolls raw readings up by hour (every hour not
  *     final yet, and older hours the ingest marked as having received late readings) and
- *     deletes raw readings older than the retention, whole blocks, so at most an hour late
+ *     deletes raw readings older than the retention, whole compactions
  *     (YINGJI_READING_RETENTION_DAYS, default 90); roll-ups are kept.
  *
  * Ingest (POST /api/v1/readings, and MQTT in mqtt.c) authenticates a gateway by

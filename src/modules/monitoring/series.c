@@ -9,15 +9,23 @@
  *       [int64 sensor_id][uint32 count]{[int64 ts_ms][float64 value]}×count. A reading is
  *       durable (and acknowledged) when its journal row commits, together with the warnings
  *       it raised.
- *   monitor_reading_blocks (sensor_id, t0, t1, n, data)  the compactor's output: one sensor's
- *       readings within one clock hour, sorted, {[int64 ts_ms][float64 value]}×n, t0/t1 the
- *       first/last time. UNIQUE (sensor_id, t0). Blocks of one sensor may overlap in time
- *       (a late reading makes a new small block); no two hold the same (sensor, ts).
+ *   monitor_reading_compactions (id, tmin, tmax, n) and
+ *   monitor_reading_blocks (compaction_id, sensor_id, t0, t1, n, data)  the compactor's
+ *       output: one row per compaction (its readings' time range) and, keyed by it first, one
+ *       block per sensor and clock hour in it, {[int64 ts_ms][float64 value]}×n sorted, t0/t1
+ *       its first/last time. Keyed by the compaction, a compaction's blocks go to the end of
+ *       the key together (a key by sensor first would again touch one page per sensor); a
+ *       reader finds the compactions whose range meets its own (an index on tmax) and seeks
+ *       the sensor's blocks in each. Blocks of one sensor from different compactions may
+ *       overlap in time (late readings); no two hold the same (sensor, ts).
+ *   monitor_reading_latest (sensor_id, ts)  each sensor's newest stored time (for the engine's
+ *       windows at start), one small row per sensor, updated by every compaction.
  *
- * mon_series_compact moves journal rows into blocks in one transaction (read, sort, write the
- * blocks, delete exactly the rows read), so a reading is always in exactly one of the two.
- * It runs when enough readings are pending (after an ingest batch), from the no-data job once
- * a minute, and until the journal is empty at start.
+ * mon_series_compact moves journal rows into a compaction in one transaction (read, sort,
+ * write the compaction, delete exactly the rows read), so a reading is always in exactly one
+ * of the two. It runs when enough readings are pending (after an ingest batch), from the
+ * no-data job once a minute, and until the journal is empty at start. Retention (jobs.c)
+ * deletes whole compactions.
  *
  * Readers take the journal first and the blocks second: a compaction between the two shows
  * a reading twice (never not at all), and equal (sensor, ts) pairs are merged keeping the
@@ -285,48 +293,74 @@ static int64_t hour_of(int64_t ts)
     return ts < 0 && ts % MON_HOUR_MS ? h - MON_HOUR_MS : h;
 }
 
-/* Writes r[0..n) (sorted by sensor and time, unique) as one block per sensor and hour. A
- * block whose first reading is already stored as another block's first (only possible when
- * two writers raced) loses that reading and is written again from the next. */
+/* The newest time of each sensor of r (sorted by sensor and time), kept in
+ * monitor_reading_latest: a small table (one row per sensor) the engine reads at start. */
+static int note_latest(StoreConn *c, Arena *arena, const SeriesReading *r, int n, Error *err)
+{
+    DbValue *rows = arena_alloc(arena, sizeof *rows * 2 * (size_t)(n ? n : 1));
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (i + 1 == n || r[i + 1].sensor_id != r[i].sensor_id) {
+            rows[2 * k] = db_int(r[i].sensor_id);
+            rows[2 * k + 1] = db_int(r[i].ts_ms);
+            k++;
+        }
+    return store_exec_many(c,
+                           "INSERT INTO monitor_reading_latest (sensor_id, ts) VALUES ($1, $2) ON"
+                           " CONFLICT (sensor_id) DO UPDATE SET ts = CASE WHEN excluded.ts >"
+                           " monitor_reading_latest.ts THEN excluded.ts ELSE"
+                           " monitor_reading_latest.ts END",
+                           rows, 2, k, NULL, err);
+}
+
+/* Writes r[0..n) (sorted by sensor and time, unique, not yet stored) as one compaction: its
+ * row (time range, count) and one block per sensor and clock hour, keyed by the compaction
+ * first, so its blocks go to the end of the key together. */
 int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, int n, Error *err)
 {
+    if (n <= 0)
+        return 0;
+    int64_t tmin = r[0].ts_ms, tmax = r[0].ts_ms;
     int nb = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        tmin = r[i].ts_ms < tmin ? r[i].ts_ms : tmin;
+        tmax = r[i].ts_ms > tmax ? r[i].ts_ms : tmax;
         nb += i == 0 || r[i].sensor_id != r[i - 1].sensor_id ||
               hour_of(r[i].ts_ms) != hour_of(r[i - 1].ts_ms);
-    DbValue *rows = arena_alloc(arena, sizeof *rows * 5 * (size_t)(nb ? nb : 1));
-    int *first = arena_alloc(arena, sizeof *first * (size_t)(nb + 1));
-    unsigned char *data = arena_alloc(arena, (size_t)n * SAMPLE_SIZE + 1), *p = data;
+    }
+    DbValue cp[] = {db_int(tmin), db_int(tmax), db_int(n)};
+    DbRows id;
+    if (store_query(c, arena,
+                    "INSERT INTO monitor_reading_compactions (tmin, tmax, n) VALUES ($1, $2, $3)"
+                    " RETURNING id",
+                    cp, 3, &id, err) < 0)
+        return -1;
+    int64_t compaction = atoll(db_cell(&id, 0, 0));
+    DbValue *rows = arena_alloc(arena, sizeof *rows * 6 * (size_t)nb);
+    unsigned char *data = arena_alloc(arena, (size_t)n * SAMPLE_SIZE), *p = data;
     int b = 0;
     for (int i = 0; i < n; b++) {
         int j = i;
         while (j < n && r[j].sensor_id == r[i].sensor_id &&
                hour_of(r[j].ts_ms) == hour_of(r[i].ts_ms))
             j++;
-        first[b] = i;
         unsigned char *start = p;
         for (int k = i; k < j; k++)
             p = put_sample(p, r[k].ts_ms, r[k].value);
-        rows[5 * b] = db_int(r[i].sensor_id);
-        rows[5 * b + 1] = db_int(r[i].ts_ms);
-        rows[5 * b + 2] = db_int(r[j - 1].ts_ms);
-        rows[5 * b + 3] = db_int(j - i);
-        rows[5 * b + 4] = db_blob(start, (size_t)(p - start));
+        rows[6 * b] = db_int(compaction);
+        rows[6 * b + 1] = db_int(r[i].sensor_id);
+        rows[6 * b + 2] = db_int(r[i].ts_ms);
+        rows[6 * b + 3] = db_int(r[j - 1].ts_ms);
+        rows[6 * b + 4] = db_int(j - i);
+        rows[6 * b + 5] = db_blob(start, (size_t)(p - start));
         i = j;
     }
-    first[nb] = n;
-    int64_t *affected = arena_alloc(arena, sizeof *affected * (size_t)(nb ? nb : 1));
     if (store_exec_many(c,
-                        "INSERT INTO monitor_reading_blocks (sensor_id, t0, t1, n, data) VALUES"
-                        " ($1, $2, $3, $4, $5) ON CONFLICT (sensor_id, t0) DO NOTHING",
-                        rows, 5, nb, affected, err) < 0)
+                        "INSERT INTO monitor_reading_blocks (compaction_id, sensor_id, t0, t1, n,"
+                        " data) VALUES ($1, $2, $3, $4, $5, $6)",
+                        rows, 6, nb, NULL, err) < 0)
         return -1;
-    for (int k = 0; k < nb; k++)
-        if (affected[k] == 0 && first[k] + 1 < first[k + 1] &&
-            mon_series_write_blocks(c, arena, r + first[k] + 1, first[k + 1] - first[k] - 1, err) <
-                0)
-            return -1;
-    return 0;
+    return note_latest(c, arena, r, n, err);
 }
 
 /* Appends the samples of blocks (rows of t0, hex data) within [from, to] to out. */
@@ -374,12 +408,16 @@ int mon_series_read(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t 
             return -1;
         j = &own;
     }
-    DbValue p[] = {db_int(sensor), db_int(hour_of(from)), db_int(to), db_int(from)};
+    /* the compactions whose time range meets [from, to], then the sensor's blocks in each
+     * (CROSS JOIN keeps that order on SQLite, whose planner has no statistics here) */
+    DbValue p[] = {db_int(sensor), db_int(from), db_int(to)};
     DbRows rows;
     if (store_query(c, arena,
-                    "SELECT n, data FROM monitor_reading_blocks WHERE sensor_id = $1 AND t0 >= $2"
-                    " AND t0 <= $3 AND t1 >= $4 ORDER BY t0",
-                    p, 4, &rows, err) < 0)
+                    "SELECT b.n, b.data FROM monitor_reading_compactions k CROSS JOIN"
+                    " monitor_reading_blocks b WHERE k.tmax >= $2 AND k.tmin <= $3 AND"
+                    " b.compaction_id = k.id AND b.sensor_id = $1 AND b.t1 >= $2 AND b.t0 <= $3"
+                    " ORDER BY b.compaction_id, b.t0",
+                    p, 3, &rows, err) < 0)
         return -1;
     int lo, hi, cap = 0;
     journal_range(j, sensor, &lo, &hi);
@@ -421,16 +459,14 @@ int mon_series_has(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t s
 int mon_series_latest(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
                       int64_t *latest, Error *err)
 {
-    int64_t t = INT64_MIN, blocks = 0;
+    int64_t t = INT64_MIN, stored = 0;
     DbValue p[] = {db_int(sensor)};
-    int rc = store_query_int(c,
-                             "SELECT MAX(t1) FROM monitor_reading_blocks WHERE sensor_id = $1"
-                             " HAVING COUNT(*) > 0",
-                             p, 1, &blocks, err);
+    int rc = store_query_int(c, "SELECT ts FROM monitor_reading_latest WHERE sensor_id = $1", p, 1,
+                             &stored, err);
     if (rc < 0)
         return -1;
     if (rc == 0)
-        t = blocks;
+        t = stored;
     int lo, hi;
     journal_range(j, sensor, &lo, &hi);
     if (hi > lo && j->r[hi - 1].ts_ms > t)
