@@ -343,23 +343,32 @@ static int point_in_range(double lat, double lon)
     return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180;
 }
 
+/* The next whitespace-separated token of *p: its start, its length in *len; NULL at the end. */
+static const char *next_word(const char **p, size_t *len)
+{
+    const char *q = *p;
+    while (*q && isspace((unsigned char)*q))
+        q++;
+    if (!*q)
+        return NULL;
+    const char *start = q;
+    while (*q && !isspace((unsigned char)*q))
+        q++;
+    *len = (size_t)(q - start);
+    *p = q;
+    return start;
+}
+
 static void check_polygon(V *v, const xmlNode *n)
 {
     const char *s = text(v, n);
     double first_lat = 0, first_lon = 0, lat = 0, lon = 0;
     int count = 0, out_of_range = 0;
-    for (const char *p = s; *p;) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && !isspace((unsigned char)*p))
-            p++;
-        if (parse_point(start, (size_t)(p - start), &lat, &lon) < 0) {
+    size_t len;
+    for (const char *p = s, *start; (start = next_word(&p, &len));) {
+        if (parse_point(start, len, &lat, &lon) < 0) {
             problem(v, n, "polygon_form", "多边形第 %d 个点“%.*s”应为“纬度,经度”",
-                    "polygon point %d \"%.*s\" must be \"lat,lon\"", count + 1, (int)(p - start),
-                    start);
+                    "polygon point %d \"%.*s\" must be \"lat,lon\"", count + 1, (int)len, start);
             return;
         }
         if (!point_in_range(lat, lon))
@@ -405,15 +414,9 @@ static void check_circle(V *v, const xmlNode *n)
 static void check_references(V *v, const xmlNode *n)
 {
     const char *s = text(v, n);
-    for (const char *p = s; *p;) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && !isspace((unsigned char)*p))
-            p++;
-        char *ref = arena_strndup(&v->tmp, start, (size_t)(p - start));
+    size_t len;
+    for (const char *p = s, *start; (start = next_word(&p, &len));) {
+        char *ref = arena_strndup(&v->tmp, start, len);
         char *c1 = strchr(ref, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         time_t t;
         int ok = c1 && c2 && c1 > ref && c2 > c1 + 1 && !strchr(c2 + 1, ',');
