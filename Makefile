@@ -88,6 +88,7 @@ build/bench/nearby: bench/nearby/nearby.c $(LIB_OBJ)
 bench: build/bench/nearby build/yingji
 	bench/nearby/run.sh build/bench/nearby
 	bench/ingest/run.sh
+	bench/fanout/run.sh
 
 # A short libFuzzer run of every parser from its seed corpus (new inputs go to build/fuzz).
 FUZZ_SECONDS ?= 20

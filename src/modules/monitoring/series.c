@@ -497,74 +497,113 @@ static int rows_within(StoreConn *c, Arena *arena, int max, int *nrows, Error *e
     return 0;
 }
 
-int mon_series_compact(StoreConn *c, Arena *arena, int max_readings, int64_t *moved, Error *err)
-{
+/* A compaction read and sorted, not yet written. */
+typedef struct Batch {
     SeriesJournal j;
     int64_t *seqs;
-    int nseqs, want;
-    *moved = 0;
+    int nseqs;
+} Batch;
+
+/* One compactor at a time in a process: the read of one must not overlap the write of another. */
+static pthread_mutex_t compactor = PTHREAD_MUTEX_INITIALIZER;
+
+static int compact_read(StoreConn *c, Arena *arena, int max_readings, int lock, Batch *b,
+                        Error *err)
+{
+    int want;
+    b->nseqs = 0;
     if (rows_within(c, arena, max_readings, &want, err) < 0)
         return -1;
     if (want == 0)
         return 0;
-    if (load_journal(c, arena, want, 1, &j, &seqs, &nseqs, err) < 0)
-        return -1;
-    if (nseqs == 0)
+    return load_journal(c, arena, want, lock, &b->j, &b->seqs, &b->nseqs, err);
+}
+
+static int compact_write(StoreConn *c, Arena *arena, const Batch *b, int64_t *moved, Error *err)
+{
+    if (b->nseqs == 0)
         return 0;
-    if (mon_series_write_blocks(c, arena, j.r, j.n, err) < 0)
+    if (mon_series_write_blocks(c, arena, b->j.r, b->j.n, err) < 0)
         return -1;
-    DbValue *keys = arena_alloc(arena, sizeof *keys * (size_t)nseqs);
-    for (int i = 0; i < nseqs; i++)
-        keys[i] = db_int(seqs[i]);
-    if (store_exec_many(c, "DELETE FROM monitor_reading_journal WHERE seq = $1", keys, 1, nseqs,
+    DbValue *keys = arena_alloc(arena, sizeof *keys * (size_t)b->nseqs);
+    for (int i = 0; i < b->nseqs; i++)
+        keys[i] = db_int(b->seqs[i]);
+    if (store_exec_many(c, "DELETE FROM monitor_reading_journal WHERE seq = $1", keys, 1, b->nseqs,
                         NULL, err) < 0)
         return -1;
-    *moved = j.n;
-    if (atomic_fetch_sub(&pending, j.n) < j.n)
+    *moved = b->j.n;
+    if (atomic_fetch_sub(&pending, b->j.n) < b->j.n)
         atomic_store(&pending, 0); /* rows of a previous process, or counted twice */
-    return nseqs;
+    return b->nseqs;
+}
+
+int mon_series_compact(StoreConn *c, Arena *arena, int max_readings, int64_t *moved, Error *err)
+{
+    Batch b;
+    *moved = 0;
+    if (pthread_mutex_trylock(&compactor) != 0)
+        return 0; /* another compaction runs: this one is not needed now */
+    int rc = compact_read(c, arena, max_readings, 1, &b, err);
+    if (rc == 0)
+        rc = compact_write(c, arena, &b, moved, err);
+    pthread_mutex_unlock(&compactor);
+    return rc;
+}
+
+/* One compaction in its own transaction under the engine lock. On SQLite the journal is read
+ * and sorted before: only this process writes its file and only the compactor (one at a time)
+ * deletes journal rows, so the rows read stay as they are; the lock is held just for the
+ * writing. PostgreSQL reads in the transaction (FOR UPDATE SKIP LOCKED: several instances). */
+static int compact_once(StoreConn *c, Arena *arena, int64_t *moved, Error *err)
+{
+    Batch b = {0};
+    int early = conn_dialect(c) == DIALECT_SQLITE;
+    *moved = 0;
+    if (early && compact_read(c, arena, MON_COMPACT_READINGS, 0, &b, err) < 0)
+        return -1;
+    mon_engine_lock();
+    int64_t t0 = clock_real_now_ms();
+    int rows = 0, rc = store_begin(c, err);
+    if (rc == 0 && !early)
+        rc = compact_read(c, arena, MON_COMPACT_READINGS, 1, &b, err);
+    if (rc == 0 && (rows = compact_write(c, arena, &b, moved, err)) < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = store_commit(c, err);
+    if (rc < 0)
+        store_rollback(c);
+    mon_engine_unlock();
+    log_debug("monitoring: 整理 %lld 条读数 %lld ms / compacted %lld readings in %lld ms",
+              (long long)*moved, (long long)(clock_real_now_ms() - t0), (long long)*moved,
+              (long long)(clock_real_now_ms() - t0));
+    return rc < 0 ? -1 : rows;
 }
 
 /* Compacts in transactions of at most MON_COMPACT_READINGS readings until fewer than `until`
  * readings are pending (until <= 0: until the journal is empty). Each transaction runs under
  * the engine lock, first come first served with the ingest: the two never wait for each
  * other on the store's write lock (whose busy handler sleeps), and an urgent reading waits
- * at most for one compaction. One compaction at a time in a process; a caller that finds one
- * running returns at once. */
+ * at most for one compaction's writing. A caller that finds a compaction running returns at
+ * once. */
 int mon_series_compact_now(Store *store, int64_t until, Error *err)
 {
-    static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
-    if (pthread_mutex_trylock(&one) != 0)
+    if (pthread_mutex_trylock(&compactor) != 0)
         return 0;
     int rc = 0;
     StoreConn *c = store_acquire(store);
     for (;;) {
         Arena arena = ARENA_INIT;
         int64_t moved;
-        int rows = 0;
-        mon_engine_lock();
-        int64_t t0 = clock_real_now_ms();
-        rc = store_begin(c, err);
-        if (rc == 0 &&
-            (rows = mon_series_compact(c, &arena, MON_COMPACT_READINGS, &moved, err)) < 0)
-            rc = -1;
-        if (rc == 0)
-            rc = store_commit(c, err);
-        else
-            store_rollback(c);
-        mon_engine_unlock();
-        log_debug("monitoring: 整理 %lld 条读数 %lld ms / compacted %lld readings in %lld ms",
-                  (long long)moved, (long long)(clock_real_now_ms() - t0), (long long)moved,
-                  (long long)(clock_real_now_ms() - t0));
+        rc = compact_once(c, &arena, &moved, err);
         arena_free(&arena);
-        if (rc < 0 || rows == 0 || (until > 0 && atomic_load(&pending) < until))
+        if (rc <= 0 || (until > 0 && atomic_load(&pending) < until))
             break;
     }
-    if (rc == 0 && until <= 0)
+    if (rc >= 0 && until <= 0)
         atomic_store(&pending, 0);
     store_release(store, c);
-    pthread_mutex_unlock(&one);
+    pthread_mutex_unlock(&compactor);
     if (rc < 0)
         log_warn("monitoring: 读数整理失败 / compaction failed: %s", err->message_en);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }

@@ -307,9 +307,18 @@ static void xml_init_once(void)
     xmlSetExternalEntityLoader(refuse_entity);
 }
 
+/* libxml2's generic error channel (used where no parser context is at hand, e.g. encoding
+ * conversion) prints to stderr; the reader reports through the context's handler instead. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 void cap_xml_init(void)
 {
     pthread_once(&xml_once, xml_init_once);
+    xmlSetGenericErrorFunc(NULL, quiet); /* per thread in libxml2: set on every use */
 }
 
 typedef struct ReadState {
