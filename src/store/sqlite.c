@@ -44,6 +44,23 @@ typedef struct SqConn {
     unsigned next;
 } SqConn;
 
+/* A writer waiting for another's transaction polls every half millisecond, for up to
+ * BUSY_TIMEOUT_MS. SQLite's own busy timeout sleeps 1, 2, 5, 10 … 100 ms between tries, so a
+ * waiter could sleep on for up to 100 ms after the lock was free: an urgent reading queued
+ * behind a bulk write paid for it. */
+#define BUSY_TIMEOUT_MS 30000
+#define BUSY_POLL_US 500
+
+static int wait_busy(void *arg, int tries)
+{
+    (void)arg;
+    if ((int64_t)tries * BUSY_POLL_US >= (int64_t)BUSY_TIMEOUT_MS * 1000)
+        return 0;
+    struct timespec pause = {0, BUSY_POLL_US * 1000L};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
 static sqlite3 *open_db(const char *path, Error *err)
 {
     sqlite3 *db = NULL;
@@ -55,7 +72,7 @@ static sqlite3 *open_db(const char *path, Error *err)
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db, 30000);
+    sqlite3_busy_handler(db, wait_busy, NULL);
     char *msg = NULL;
     if (sqlite3_exec(db,
                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"

@@ -570,7 +570,9 @@ static void test_rollup_retention(void **state)
     store_release(fx->store, c);
     RollupCtx r = {now};
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
-    /* run twice: recomputing the same hours gives the same rows */
+    /* run twice, the second time from the compacted blocks' aggregates instead of the
+     * journal: recomputing the same hours gives the same rows */
+    compact_all(fx);
     assert_ok(tx_run(fx->store, &actor_system, &arena, rollup_tx, &r, &err), err);
     arena_free(&arena);
     assert_int_equal(stored_readings(fx), 5);

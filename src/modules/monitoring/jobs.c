@@ -8,15 +8,14 @@
  *                      the last completed pass — so a server that was down catches up — to the
  *                      current one) are rolled up again, and a few older hours that received
  *                      late readings (marked in monitor_rollup_dirty by the ingest); raw
- *                      readings older than the retention are deleted (whole compactions), their hours
- *                      rolled up first when they never were. A pass goes sensor by sensor
- *                      through the series (series.c), 100 sensors per job run a second apart,
- *                      so no run holds the write lock for long however many sensors there are.
- *   outbox "monitoring.notify"  the in-app channel: a notice row per recipient, once per
- *                      message id (outbox_seen), with a change event for the bell.
- * The scheduler runs a job inside its own transaction; the engine lock is only tried there
- * (never waited for) so a job and an ingest batch cannot wait on each other: when the engine
- * is busy the job runs again a second later. */
+ *                      readings older than the retention are deleted (whole compactions), their
+ * hours rolled up first when they never were. A pass goes sensor by sensor through the series
+ * (series.c), 100 sensors per job run a second apart, so no run holds the write lock for long
+ * however many sensors there are. outbox "monitoring.notify"  the in-app channel: a notice row per
+ * recipient, once per message id (outbox_seen), with a change event for the bell. The scheduler
+ * runs a job inside its own transaction; the engine lock is only tried there (never waited for) so
+ * a job and an ingest batch cannot wait on each other: when the engine is busy the job runs again a
+ * second later. */
 #include "modules/monitoring/monitoring_internal.h"
 
 #include "core/clock.h"
@@ -148,25 +147,17 @@ static int sensor_ids(Tx *tx, int64_t after, int max, DbValue **ids, int *n, Err
 static int hour_row(Tx *tx, const SeriesJournal *j, int64_t sensor, int64_t hour, DbValue *row,
                     Error *err)
 {
-    Sample *v;
-    int n;
-    if (mon_series_read(tx->conn, tx->arena, j, sensor, hour, hour + MON_HOUR_MS - 1, &v, &n, err) <
-        0)
+    SeriesStats st;
+    if (mon_series_hour_stats(tx->conn, tx->arena, j, sensor, hour, &st, err) < 0)
         return -1;
-    if (n == 0)
+    if (st.n == 0)
         return 0;
-    double sum = 0, min = v[0].value, max = v[0].value;
-    for (int i = 0; i < n; i++) {
-        sum += v[i].value;
-        min = v[i].value < min ? v[i].value : min;
-        max = v[i].value > max ? v[i].value : max;
-    }
     row[0] = db_int(sensor);
     row[1] = db_int(hour);
-    row[2] = db_int(n);
-    row[3] = db_real(sum);
-    row[4] = db_real(min);
-    row[5] = db_real(max);
+    row[2] = db_int(st.n);
+    row[3] = db_real(st.sum);
+    row[4] = db_real(st.min);
+    row[5] = db_real(st.max);
     return 1;
 }
 

@@ -58,7 +58,8 @@ static const char sqlite_journal[] =
     " (tmax);"
     "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (compaction_id INTEGER NOT NULL,"
     " sensor_id INTEGER NOT NULL, t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY (compaction_id, sensor_id, t0)) WITHOUT ROWID;"
+    " vsum REAL NOT NULL, vmin REAL NOT NULL, vmax REAL NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (compaction_id, sensor_id, t0)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS monitor_reading_latest (sensor_id INTEGER NOT NULL PRIMARY KEY,"
     " ts INTEGER NOT NULL)";
 static const char postgres_journal[] =
@@ -70,7 +71,9 @@ static const char postgres_journal[] =
     " (tmax);"
     "CREATE TABLE IF NOT EXISTS monitor_reading_blocks (compaction_id BIGINT NOT NULL,"
     " sensor_id BIGINT NOT NULL, t0 BIGINT NOT NULL, t1 BIGINT NOT NULL, n INTEGER NOT NULL,"
-    " data BYTEA NOT NULL, PRIMARY KEY (compaction_id, sensor_id, t0));"
+    " vsum DOUBLE PRECISION NOT NULL, vmin DOUBLE PRECISION NOT NULL,"
+    " vmax DOUBLE PRECISION NOT NULL, data BYTEA NOT NULL,"
+    " PRIMARY KEY (compaction_id, sensor_id, t0));"
     "CREATE TABLE IF NOT EXISTS monitor_reading_latest (sensor_id BIGINT NOT NULL PRIMARY KEY,"
     " ts BIGINT NOT NULL)";
 

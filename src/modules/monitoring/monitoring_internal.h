@@ -152,8 +152,8 @@ int mon_rollup_slice(Tx *tx, int64_t now_ms, RollupPass *pass, Error *err);
 int mon_rollup(Tx *tx, int64_t now_ms, Error *err);
 
 /* ---- the raw series (series.c; its first comment explains the journal and the blocks) ---- */
-#define MON_COMPACT_AT 200000       /* readings pending in the journal before an ingest compacts */
-#define MON_COMPACT_READINGS 100000 /* at most per compaction transaction */
+#define MON_COMPACT_AT 100000      /* readings pending in the journal before an ingest compacts */
+#define MON_COMPACT_READINGS 50000 /* at most per compaction transaction */
 
 typedef struct SeriesReading {
     int64_t sensor_id, ts_ms;
@@ -177,6 +177,16 @@ int mon_series_journal_load(StoreConn *c, Arena *arena, SeriesJournal *j, Error 
  * here. Everything in arena. */
 int mon_series_read(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
                     int64_t from, int64_t to, Sample **out, int *n, Error *err);
+/* Count, sum, min and max of a sensor's readings in one clock hour, from the blocks' own
+ * aggregates and the journal (j: required), without decoding the blocks. A reading the
+ * journal and a block both hold (a compaction between reading the two) would count twice:
+ * call it inside a transaction, where no compaction can come between. */
+typedef struct SeriesStats {
+    int64_t n;
+    double sum, min, max;
+} SeriesStats;
+int mon_series_hour_stats(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
+                          int64_t hour, SeriesStats *out, Error *err);
 /* 1 when (sensor, ts) is stored, 0 when not, -1 on error. */
 int mon_series_has(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor, int64_t ts,
                    Error *err);

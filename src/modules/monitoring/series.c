@@ -336,7 +336,7 @@ int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, 
                     cp, 3, &id, err) < 0)
         return -1;
     int64_t compaction = atoll(db_cell(&id, 0, 0));
-    DbValue *rows = arena_alloc(arena, sizeof *rows * 6 * (size_t)nb);
+    DbValue *rows = arena_alloc(arena, sizeof *rows * 9 * (size_t)nb);
     unsigned char *data = arena_alloc(arena, (size_t)n * SAMPLE_SIZE), *p = data;
     int b = 0;
     for (int i = 0; i < n; b++) {
@@ -345,20 +345,29 @@ int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, 
                hour_of(r[j].ts_ms) == hour_of(r[i].ts_ms))
             j++;
         unsigned char *start = p;
-        for (int k = i; k < j; k++)
+        double sum = 0, min = r[i].value, max = r[i].value;
+        for (int k = i; k < j; k++) {
             p = put_sample(p, r[k].ts_ms, r[k].value);
-        rows[6 * b] = db_int(compaction);
-        rows[6 * b + 1] = db_int(r[i].sensor_id);
-        rows[6 * b + 2] = db_int(r[i].ts_ms);
-        rows[6 * b + 3] = db_int(r[j - 1].ts_ms);
-        rows[6 * b + 4] = db_int(j - i);
-        rows[6 * b + 5] = db_blob(start, (size_t)(p - start));
+            sum += r[k].value;
+            min = r[k].value < min ? r[k].value : min;
+            max = r[k].value > max ? r[k].value : max;
+        }
+        DbValue *row = rows + 9 * b;
+        row[0] = db_int(compaction);
+        row[1] = db_int(r[i].sensor_id);
+        row[2] = db_int(r[i].ts_ms);
+        row[3] = db_int(r[j - 1].ts_ms);
+        row[4] = db_int(j - i);
+        row[5] = db_real(sum);
+        row[6] = db_real(min);
+        row[7] = db_real(max);
+        row[8] = db_blob(start, (size_t)(p - start));
         i = j;
     }
     if (store_exec_many(c,
                         "INSERT INTO monitor_reading_blocks (compaction_id, sensor_id, t0, t1, n,"
-                        " data) VALUES ($1, $2, $3, $4, $5, $6)",
-                        rows, 6, nb, NULL, err) < 0)
+                        " vsum, vmin, vmax, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        rows, 9, nb, NULL, err) < 0)
         return -1;
     return note_latest(c, arena, r, n, err);
 }
@@ -443,6 +452,41 @@ int mon_series_read(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t 
             s[m++] = (Sample){o[i].r.ts_ms, o[i].r.value};
     *out = s;
     *n = m;
+    return 0;
+}
+
+int mon_series_hour_stats(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
+                          int64_t hour, SeriesStats *out, Error *err)
+{
+    /* blocks lie within one clock hour: the hour's blocks are those starting in it */
+    int64_t last = hour + MON_HOUR_MS - 1;
+    DbValue p[] = {db_int(sensor), db_int(hour), db_int(last)};
+    DbRows rows;
+    if (store_query(c, arena,
+                    "SELECT COUNT(*), SUM(b.n), SUM(b.vsum), MIN(b.vmin), MAX(b.vmax) FROM"
+                    " monitor_reading_compactions k CROSS JOIN monitor_reading_blocks b WHERE"
+                    " k.tmax >= $2 AND k.tmin <= $3 AND b.compaction_id = k.id AND b.sensor_id ="
+                    " $1 AND b.t0 >= $2 AND b.t0 <= $3",
+                    p, 3, &rows, err) < 0)
+        return -1;
+    *out = (SeriesStats){0, 0, 0, 0};
+    if (atoll(db_cell(&rows, 0, 0)) > 0) {
+        out->n = atoll(db_cell(&rows, 0, 1));
+        out->sum = atof(db_cell(&rows, 0, 2));
+        out->min = atof(db_cell(&rows, 0, 3));
+        out->max = atof(db_cell(&rows, 0, 4));
+    }
+    int lo, hi;
+    journal_range(j, sensor, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        double v = j->r[i].value;
+        if (j->r[i].ts_ms < hour || j->r[i].ts_ms > last)
+            continue;
+        out->min = out->n == 0 || v < out->min ? v : out->min;
+        out->max = out->n == 0 || v > out->max ? v : out->max;
+        out->sum += v;
+        out->n++;
+    }
     return 0;
 }
 
