@@ -660,6 +660,45 @@ static void test_out_of_order_late_sample(void **state)
  *   k = 15 30 yellow; k = 16 20 blue (22 < 30); k = 17 10 none; k = 18 … 0 none
  *   k = 20 (T0 + 100 min, 30 min into the run): none applies, straight from orange.
  * Four changes: none→blue, blue→yellow, yellow→orange, orange→none. */
+/* A long stream through one window: every step appends (and now and then inserts a late
+ * sample), trims to the last hour and checks the hour's sum and the count kept against a
+ * plain sum over everything inserted. Exercises the lazy trim (the dropped samples left in
+ * front until they outnumber the live ones), the compaction that follows and the growth. */
+static void test_window_sliding_sums(void **state)
+{
+    (void)state;
+    RuleSpec s = spec_of(RULE_SUM, DIR_ABOVE, 1e9, 2e9, 3e9, 4e9);
+    s.window_ms = HOUR_MS;
+    enum { STEPS = 5000 };
+    static Sample all[STEPS * 2];
+    int nall = 0;
+    SampleWindow w = {0};
+    unsigned seed = 7;
+    for (int k = 1; k <= STEPS; k++) {
+        int64_t now = T0 + (int64_t)k * 60 * 1000; /* one a minute: 60 in an hour */
+        seed = seed * 1103515245u + 12345u;
+        double v = (double)(seed >> 16 & 1023) / 8.0;
+        assert_int_equal(window_insert(&w, (Sample){now, v}), 1);
+        all[nall++] = (Sample){now, v};
+        if (k % 7 == 0) { /* a late one, 90 s back (between two others) */
+            assert_int_equal(window_insert(&w, (Sample){now - 90 * 1000, 1.0}), 1);
+            all[nall++] = (Sample){now - 90 * 1000, 1.0};
+        }
+        window_trim(&w, now - 2 * HOUR_MS);
+        long double want = 0;
+        int live = 0;
+        for (int i = 0; i < nall; i++) {
+            if (all[i].ts_ms > now - HOUR_MS && all[i].ts_ms <= now)
+                want += all[i].value;
+            live += all[i].ts_ms >= now - 2 * HOUR_MS;
+        }
+        assert_int_equal(w.n, live);
+        assert_metric(metric_at(&s, &w, now), (double)want);
+    }
+    assert_true(w.off <= w.n); /* compacted once the dropped outnumbered the live */
+    window_free(&w);
+}
+
 static void test_storm_end_to_end(void **state)
 {
     (void)state;
@@ -804,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_metric_other_kinds),
         cmocka_unit_test(test_window_insert_order_and_duplicates),
         cmocka_unit_test(test_window_trim),
+        cmocka_unit_test(test_window_sliding_sums),
         cmocka_unit_test(test_hysteresis_flapping),
         cmocka_unit_test(test_hysteresis_several_levels),
         cmocka_unit_test(test_hysteresis_below),

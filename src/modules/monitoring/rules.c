@@ -177,8 +177,27 @@ static int first_after(const SampleWindow *w, int64_t t)
     return lo;
 }
 
+/* Moves the live samples (and their running sums, rebased to 0) to the arrays' start. */
+static void window_compact(SampleWindow *w)
+{
+    Sample *v = w->v - w->off;
+    long double *cum = w->cum - w->off;
+    memmove(v, w->v, (size_t)w->n * sizeof *v);
+    for (int i = 0; i < w->cum_ok; i++)
+        cum[i] = w->cum[i] - w->cum0;
+    w->v = v;
+    w->cum = cum;
+    w->cum0 = 0;
+    w->off = 0;
+}
+
+/* Room for one more sample at the end: compacts, or doubles the arrays when they are full. */
 static void window_grow(SampleWindow *w)
 {
+    if (w->off > 0) {
+        window_compact(w);
+        return;
+    }
     if (w->cap > INT_MAX / 2) {
         fprintf(stderr, "yingji: sample window too large (%d samples)\n", w->n);
         abort();
@@ -200,13 +219,13 @@ int window_insert(SampleWindow *w, Sample s)
     int pos = first_at_or_after(w, s.ts_ms);
     if (pos < w->n && w->v[pos].ts_ms == s.ts_ms)
         return 0;
-    if (w->n == w->cap)
+    if (w->off + w->n == w->cap)
         window_grow(w);
     memmove(&w->v[pos + 1], &w->v[pos], (size_t)(w->n - pos) * sizeof *w->v);
     w->v[pos] = s;
     w->n++;
     if (pos == w->n - 1 && w->cum_ok == pos) { /* an append to current sums */
-        w->cum[pos] = (pos ? w->cum[pos - 1] : 0) + s.value;
+        w->cum[pos] = (pos ? w->cum[pos - 1] : w->cum0) + s.value;
         w->cum_ok = w->n;
     } else if (w->cum_ok > pos) {
         w->cum_ok = pos;
@@ -223,33 +242,34 @@ void window_trim(SampleWindow *w, int64_t keep_from_ms)
         drop = w->n - 1; /* the latest sample always stays */
     if (drop == 0)
         return;
-    memmove(w->v, &w->v[drop], (size_t)(w->n - drop) * sizeof *w->v);
-    w->n -= drop;
-    if (w->cum_ok < drop) {
+    if (w->cum_ok >= drop) {
+        w->cum0 = w->cum[drop - 1];
+        w->cum_ok -= drop;
+    } else {
+        w->cum0 = 0;
         w->cum_ok = 0;
-        return;
     }
-    long double base = w->cum[drop - 1];
-    w->cum_ok -= drop;
-    for (int i = 0; i < w->cum_ok; i++)
-        w->cum[i] = w->cum[i + drop] - base;
+    w->v += drop;
+    w->cum += drop;
+    w->off += drop;
+    w->n -= drop;
+    if (w->off > w->n)
+        window_compact(w);
 }
 
 /* Brings the running sums up to date. */
 static void window_settle(SampleWindow *w)
 {
     for (int i = w->cum_ok; i < w->n; i++)
-        w->cum[i] = (i ? w->cum[i - 1] : 0) + w->v[i].value;
+        w->cum[i] = (i ? w->cum[i - 1] : w->cum0) + w->v[i].value;
     w->cum_ok = w->n;
 }
 
 void window_free(SampleWindow *w)
 {
-    free(w->v);
-    free(w->cum);
-    w->v = NULL;
-    w->cum = NULL;
-    w->n = w->cap = w->cum_ok = 0;
+    free(w->v ? w->v - w->off : NULL);
+    free(w->cum ? w->cum - w->off : NULL);
+    *w = (SampleWindow){0};
 }
 
 const Sample *window_latest(const SampleWindow *w)
@@ -285,7 +305,7 @@ static int sum_metric(const RuleSpec *spec, SampleWindow *w, int64_t now_ms, dou
     window_settle(w);
     int from = first_after(w, window_start(now_ms, spec->window_ms));
     int to = first_after(w, now_ms);
-    long double sum = to > from ? w->cum[to - 1] - (from ? w->cum[from - 1] : 0) : 0;
+    long double sum = to > from ? w->cum[to - 1] - (from ? w->cum[from - 1] : w->cum0) : 0;
     *metric = fabsl(sum) < 1e6L ? (double)(roundl(sum * 1e9L) / 1e9L) : (double)sum;
     return 1;
 }

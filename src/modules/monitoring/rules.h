@@ -84,16 +84,18 @@ typedef struct Sample {
  * keep it current in O(1); a late sample or a trim invalidates it from there on.
  * Zero-initialise ({0}) before use. */
 typedef struct SampleWindow {
-    Sample *v;
-    long double *cum;
-    int n, cap;
+    Sample *v;        /* the n live samples; the arrays start off entries before v and cum */
+    long double *cum; /* cum[i] = cum0 + v[0].value + … + v[i].value, for i < cum_ok */
+    int n, cap, off;  /* cap counts from the arrays' start; trimmed samples leave off behind */
     int cum_ok;
+    long double cum0; /* the running sum before v[0] */
 } SampleWindow;
 
 /* Inserts in ts order (late samples go to their place). Returns 1 when inserted, 0 when a
  * sample with the same ts is already there (a duplicate: the first value is kept). */
 int window_insert(SampleWindow *w, Sample s);
-/* Drops samples with ts < keep_from_ms, but always keeps the latest one. */
+/* Drops samples with ts < keep_from_ms, but always keeps the latest one. O(1) amortised: the
+ * live samples move to the arrays' start only once the dropped ones outnumber them. */
 void window_trim(SampleWindow *w, int64_t keep_from_ms);
 void window_free(SampleWindow *w);
 /* Latest sample or NULL when empty. */
