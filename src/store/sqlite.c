@@ -78,6 +78,7 @@ static sqlite3 *open_db(const char *path, Error *err)
                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
                      " PRAGMA wal_autocheckpoint=" WAL_SAFETY_PAGES ";"
                      " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384;"
+                     " PRAGMA secure_delete=FAST;"
                      " PRAGMA mmap_size=268435456;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         error_set(err, 500, "db_open_failed", "数据库初始化失败", "SQLite setup failed: %s",
