@@ -403,6 +403,7 @@ static int load_sensors(StoreConn *c, Arena *arena, Engine *e, Error *err)
     e->sensors = xcalloc((size_t)(rows.nrows ? rows.nrows : 1), sizeof *e->sensors);
     for (int i = 0; i < rows.nrows; i++) {
         SensorRt *s = &e->sensors[i];
+        s->idx = i;
         s->id = cell_int(&rows, i, 0);
         copy_text(s->code, sizeof s->code, db_cell(&rows, i, 1));
         s->point_id = cell_int(&rows, i, 2);

@@ -147,6 +147,44 @@ static int by_sensor_then_time(const void *a, const void *b)
     return x->index - y->index;
 }
 
+static int by_time_then_position(const void *a, const void *b)
+{
+    const Accepted *x = a, *y = b;
+    if (x->ts_ms != y->ts_ms)
+        return x->ts_ms < y->ts_ms ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* acc in by_sensor_then_time's order. A bulk batch (large against the registry) is sorted by
+ * a stable counting sort on the sensor's position in the engine (the order of ids), and a
+ * sensor's run only by time when it is not in time order already (gateways send in order):
+ * linear, where qsort cost a twentieth of the time the engine lock was held. */
+static void sort_accepted(Accepted *acc, int n, Arena *arena)
+{
+    int ns = mon_sensor_count();
+    if (n < 64 || ns > 4 * n) {
+        qsort(acc, (size_t)n, sizeof *acc, by_sensor_then_time);
+        return;
+    }
+    int *next = arena_alloc(arena, sizeof *next * (size_t)(ns + 1));
+    for (int i = 0; i < n; i++)
+        next[acc[i].sensor->idx + 1]++;
+    for (int k = 0; k < ns; k++)
+        next[k + 1] += next[k];
+    Accepted *out = arena_alloc(arena, sizeof *out * (size_t)n);
+    for (int i = 0; i < n; i++) /* batch order kept within a sensor */
+        out[next[acc[i].sensor->idx]++] = acc[i];
+    memcpy(acc, out, sizeof *acc * (size_t)n);
+    for (int i = 0; i < n;) {
+        int j = i + 1, sorted = 1;
+        for (; j < n && acc[j].sensor == acc[i].sensor; j++)
+            sorted = sorted && acc[j].ts_ms > acc[j - 1].ts_ms;
+        if (!sorted)
+            qsort(acc + i, (size_t)(j - i), sizeof *acc, by_time_then_position);
+        i = j;
+    }
+}
+
 /* ---- evaluation -------------------------------------------------------------------------- */
 
 /* A reading from a sensor that was 掉线: back online, its no-data warning closed at once. */
@@ -393,7 +431,7 @@ static int ingest_batch(Store *store, const ParsedBatch *b, const char *auth, co
     if (rc == 0) {
         gateway.username = arena_printf(arena, "gateway:%s", g->code);
         n = classify(b, g, now_ms, acc, rejected);
-        qsort(acc, (size_t)n, sizeof *acc, by_sensor_then_time);
+        sort_accepted(acc, n, arena);
     }
     if (rc < 0 || n == 0)
         mon_engine_unlock();

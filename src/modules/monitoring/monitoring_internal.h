@@ -58,6 +58,7 @@ typedef struct RuleInst {
 
 typedef struct SensorRt {
     int64_t id, point_id, gateway_id, enterprise_id;
+    int idx; /* position in the engine (mon_sensor_at): the order of ids */
     char code[64], type[32], unit[24], division[16], state[16], point_name[128];
     int64_t interval_s;
     SampleWindow win;
