@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
@@ -20,6 +21,7 @@ static ChannelSet *default_channels(void)
     json_t *cfg =
         json_pack("{s:[{s:s, s:s, s:s}]}", "channels", "name", "file", "kind", "spool", "dir", "");
     char dir[4096];
+    mkdir(d && *d ? d : "data", 0750); /* the spool creates one level, its own */
     snprintf(dir, sizeof dir, "%s/spool", d && *d ? d : "data");
     json_object_set_new(json_array_get(json_object_get(cfg, "channels"), 0), "dir",
                         json_string(dir));
@@ -136,6 +138,9 @@ static void publish_start(Store *store)
         }
         pub_set_channels(set);
     }
+    if (!*pub_public_url())
+        log_warn("publish: YINGJI_PUBLIC_URL 未设置，叫应链接为相对地址 / not set: answer links in "
+                 "messages are relative");
     pub_directory_reset();
     pub_jobs_start(store);
 }
