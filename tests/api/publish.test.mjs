@@ -108,9 +108,10 @@ test('issue: targets, sending through the spool, answer link, SMS reply, app ans
   assert.match(r.json.identifier, /^\d{14}_\d{14}_\d$/)
   warning = r.json
   assert.ok(warning.targets_total >= 10, show(r))
+  // the issue queued the recipients in outbox batches; the sender writes their rows and sends
   const sent = await waitFor(async () => {
-    const t = await commander.get(`${P}/publish-targets?warning_id=${warning.id}&state=queued`)
-    return t.json.total === 0
+    const t = await commander.get(`${P}/publish-targets?warning_id=${warning.id}&state=sent`)
+    return t.json.total === warning.targets_total
   })
   assert.ok(sent, 'every target sent')
   const lines = spool().filter((l) => l.warning_id === warning.id)

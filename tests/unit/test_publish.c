@@ -122,6 +122,8 @@ static int step(Fx *fx, const Actor *a, int64_t id, const char *action, json_t *
     return rc;
 }
 
+static void send_all(Fx *fx);
+
 static int64_t issue(Fx *fx, int64_t id)
 {
     Error err = ERROR_INIT;
@@ -129,6 +131,7 @@ static int64_t issue(Fx *fx, int64_t id)
     assert_ok(step(fx, &county_duty, id, "submit", NULL, NULL, &err), err);
     assert_ok(step(fx, &commander, id, "approve", NULL, NULL, &err), err);
     assert_ok(step(fx, &commander, id, "issue", NULL, &n, &err), err);
+    send_all(fx); /* the batches write their target rows and send */
     return n;
 }
 
@@ -461,11 +464,31 @@ static void test_fanout_crash(void **state)
     }
     int64_t w =
         draft(fx, &county_duty, "620390", json_pack("{s:[s]}", "target_divisions", "620390100"));
-    assert_int_equal(issue(fx, w), 120);
-    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets WHERE state = 'queued'", 0),
-                     120);
-    /* nothing is sent in the issue transaction: the outbox drives it */
+    Error err = ERROR_INIT;
+    int64_t n = 0;
+    assert_ok(step(fx, &county_duty, w, "submit", NULL, NULL, &err), err);
+    assert_ok(step(fx, &commander, w, "approve", NULL, NULL, &err), err);
+    assert_ok(step(fx, &commander, w, "issue", NULL, &n, &err), err);
+    assert_int_equal(n, 120);
+    /* the issue queues one outbox message per 1 000 recipients; nothing is sent in it */
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM outbox WHERE topic = 'publish.send'", 0), 1);
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets", 0), 0);
     assert_int_equal(spool_lines(fx, NULL), 0);
+    /* the batch delivered twice (a crash after its rows were written): rows written once */
+    Arena arena = ARENA_INIT;
+    const char *payload = q_text(
+        fx, &arena, "SELECT payload FROM outbox WHERE topic = 'publish.send' AND $1 = $1", 0);
+    const char *msg_id =
+        q_text(fx, &arena, "SELECT id FROM outbox WHERE topic = 'publish.send' AND $1 = $1", 0);
+    json_t *pl = json_loads(payload, 0, NULL);
+    assert_non_null(pl);
+    assert_ok(pub_send_batch(fx->store, msg_id, pl, &err), err);
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets", 0), 120);
+    assert_int_equal(spool_lines(fx, NULL), 120);
+    assert_ok(pub_send_batch(fx->store, msg_id, pl, &err), err);
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets", 0), 120);
+    json_decref(pl);
+    arena_free(&arena);
     send_all(fx);
     assert_int_equal(spool_lines(fx, NULL), 120);
     assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets WHERE state = 'sent'", 0),
@@ -478,7 +501,6 @@ static void test_fanout_crash(void **state)
                  " sent_at = NULL");
     int64_t lo = q_int(fx, "SELECT MIN(id) FROM publish_targets", 0);
     int64_t hi = q_int(fx, "SELECT MAX(id) FROM publish_targets", 0);
-    Error err = ERROR_INIT;
     assert_ok(pub_send_range(fx->store, w, lo, hi, &err), err);
     assert_int_equal(spool_lines(fx, NULL), 120); /* the same keys: nothing written twice */
     assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets WHERE state = 'sent'", 0),

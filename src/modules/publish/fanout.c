@@ -8,11 +8,14 @@
  * its location is covered by the warning's polygons/circles (geo_area_filter, boundary
  * inside), and in every case its division lies inside the warning's own division_code.
  *
- * Enqueue. The target rows themselves are the durable queue: they are written in the issue
- * transaction by set-based INSERT … SELECT statements that take the targeted ids as one JSON
- * array parameter per 20 000 ids (no row-by-row binding), and one outbox message
- * "publish.send" per PUB_BATCH consecutive target ids drives sending. 1M recipients = 1M
- * target rows + 1 000 outbox rows in one transaction.
+ * Enqueue. The issue transaction writes one outbox message "publish.send" per PUB_BATCH
+ * recipients, holding their ids ({warning_id, kind person|special, ids, due, at}): 1M
+ * recipients = 1 000 outbox rows of ~8 KB, durable with the issue, instead of 1M rows and
+ * their indexes inside it. The first delivery of a message writes its target rows in one
+ * set-based INSERT … SELECT … RETURNING (outbox_seen "publish.materialise" makes it once: a
+ * repeat finds the rows by (warning_id, person_id)) with the answer deadline of the issue
+ * ("due"), and the special groups' visit tasks; then it sends them. Backups added by the
+ * sweep are rows already and are queued as id ranges.
  *
  * Sending (pub_send_range, the outbox handler's body). No transaction is open while a channel
  * is called (a slow gateway never holds the write lock); the results of up to
@@ -40,7 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDS_PER_STATEMENT 20000
+#define IDS_PER_STATEMENT PUB_BATCH /* ids per outbox message */
 
 /* ---- the token key ------------------------------------------------------------------------ */
 
@@ -273,51 +276,41 @@ static const char *ids_in(const StoreConn *c)
                : "(SELECT value FROM json_each($4))";
 }
 
-static int insert_chunks(Tx *tx, const char *sql_fmt, int64_t wid, const char *due, const char *now,
-                         json_t *chunks, Error *err)
-{
-    const char *sql = arena_printf(tx->arena, sql_fmt, ids_in(tx->conn));
-    size_t i;
-    json_t *ids;
-    json_array_foreach(chunks, i, ids)
-    {
-        char *text = json_dumps(ids, JSON_COMPACT);
-        DbValue p[] = {db_int(wid), db_text(due), db_text(now), db_text(text)};
-        int rc = store_exec(tx->conn, sql, p, 4, NULL, err);
-        free(text);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
+/* A batch's target rows, written by its first delivery (outbox_seen keeps it to once). */
 static const char insert_people[] =
     "INSERT INTO publish_targets (warning_id, kind, person_id, name, phone, role, division_code,"
     " needs_ack, state, escalation, due_at, help, created_at, updated_at) SELECT $1, 'person',"
     " p.id, p.name, p.phone, p.role, p.division_code, 1, 'queued', 'none', $2, 0, $3, $3 FROM"
-    " publish_people p WHERE p.id IN %s ORDER BY p.id";
+    " publish_people p WHERE p.id IN %s ORDER BY p.id RETURNING id";
 
 static const char insert_specials[] =
     "INSERT INTO publish_targets (warning_id, kind, special_id, name, phone, role, division_code,"
     " needs_ack, state, escalation, due_at, help, created_at, updated_at) SELECT $1, 'special',"
     " s.id, s.name, s.phone, s.kind, s.division_code, 0, 'queued', 'none', $2, 0, $3, $3 FROM"
-    " publish_specials s WHERE s.id IN %s ORDER BY s.id";
+    " publish_specials s WHERE s.id IN %s ORDER BY s.id RETURNING id";
 
-/* 上门提醒 for every targeted special-group member, to their carer, at issue. */
+/* 上门提醒 for every targeted special-group member, to their carer (ids: the new targets). */
 static const char insert_special_visits[] =
     "INSERT INTO publish_visits (warning_id, target_id, reason, subject_name, address,"
     " visitor_id, visitor_name, visitor_phone, state, division_code, created_at, updated_at)"
     " SELECT t.warning_id, t.id, 'special', s.name, s.address, c.id, c.name, c.phone, 'open',"
-    " s.division_code, $2, $2 FROM publish_targets t JOIN publish_specials s ON s.id ="
-    " t.special_id LEFT JOIN publish_people c ON c.id = s.carer_id WHERE t.warning_id = $1 AND"
-    " t.kind = 'special'";
+    " s.division_code, $3, $3 FROM publish_targets t JOIN publish_specials s ON s.id ="
+    " t.special_id LEFT JOIN publish_people c ON c.id = s.carer_id WHERE t.id IN %s AND"
+    " t.warning_id = $1 AND $2 = $2";
+
+static const char batch_range_people[] =
+    "SELECT MIN(id), MAX(id) FROM publish_targets WHERE warning_id = $1 AND $2 = $2 AND $3 = $3"
+    " AND person_id IN %s";
+static const char batch_range_specials[] =
+    "SELECT MIN(id), MAX(id) FROM publish_targets WHERE warning_id = $1 AND $2 = $2 AND $3 = $3"
+    " AND kind = 'special' AND special_id IN %s";
 
 int pub_enqueue(Tx *tx, int64_t wid, int64_t from, int64_t to, Error *err)
 {
     for (int64_t a = from; a <= to; a += PUB_BATCH) {
         int64_t b = a + PUB_BATCH - 1 < to ? a + PUB_BATCH - 1 : to;
         char id[96];
-        snprintf(id, sizeof id, "publish:send:%lld:%lld", (long long)wid, (long long)a);
+        snprintf(id, sizeof id, "publish:send:%lld:t%lld", (long long)wid, (long long)a);
         json_t *p = json_pack("{s:I, s:I, s:I}", "warning_id", (json_int_t)wid, "from",
                               (json_int_t)a, "to", (json_int_t)b);
         int rc = outbox_put(tx, id, "publish.send", p, err);
@@ -328,7 +321,28 @@ int pub_enqueue(Tx *tx, int64_t wid, int64_t from, int64_t to, Error *err)
     return 0;
 }
 
-/* Targets, visits and outbox messages of an issued warning w (a JSON row) in tx. */
+/* One outbox message per chunk of ids: {warning_id, kind, ids, due, at}. */
+static int put_batches(Tx *tx, int64_t wid, const char *kind, json_t *chunks, const char *due,
+                       const char *now, Error *err)
+{
+    size_t i;
+    json_t *ids;
+    json_array_foreach(chunks, i, ids)
+    {
+        char id[96];
+        snprintf(id, sizeof id, "publish:send:%lld:%c%lld", (long long)wid, kind[0],
+                 (long long)json_integer_value(json_array_get(ids, 0)));
+        json_t *p = json_pack("{s:I, s:s, s:O, s:s, s:s}", "warning_id", (json_int_t)wid, "kind",
+                              kind, "ids", ids, "due", due, "at", now);
+        int rc = outbox_put(tx, id, "publish.send", p, err);
+        json_decref(p);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Resolves the recipients of an issued warning w (a JSON row) and queues them in tx. */
 static int fan_out(Tx *tx, json_t *w, int64_t *count, Error *err)
 {
     int64_t wid = pub_json_int(w, "id");
@@ -356,27 +370,90 @@ static int fan_out(Tx *tx, json_t *w, int64_t *count, Error *err)
     clock_format_iso(clock_now(), now, sizeof now);
     clock_format_iso(clock_now() + pub_ack_seconds(), due, sizeof due);
     if (rc == 0)
-        rc = insert_chunks(tx, insert_people, wid, due, now, people, err);
+        rc = put_batches(tx, wid, "person", people, due, now, err);
     if (rc == 0)
-        rc = insert_chunks(tx, insert_specials, wid, due, now, specials, err);
+        rc = put_batches(tx, wid, "special", specials, due, now, err);
     json_decref(people);
     json_decref(specials);
-    DbValue p[] = {db_int(wid), db_text(now)};
-    if (rc == 0)
-        rc = store_exec(tx->conn, insert_special_visits, p, 2, NULL, err);
+    *count = (int64_t)n;
+    return rc;
+}
+
+/* The first delivery of a batch writes its target rows (and the special groups' visits);
+ * later deliveries of the same message find them. from..to: the batch's target ids. */
+static int materialise(Tx *tx, const char *msg_id, json_t *p, int64_t *from, int64_t *to,
+                       Error *err)
+{
+    int64_t wid = pub_json_int(p, "warning_id");
+    int special = strcmp(pub_json_str(p, "kind"), "special") == 0;
+    char *ids = json_dumps(json_object_get(p, "ids"), JSON_COMPACT);
+    DbValue v[] = {db_int(wid), db_text(pub_json_str(p, "due")), db_text(pub_json_str(p, "at")),
+                   db_text(ids)};
     DbRows rows;
+    *from = 0;
+    *to = -1;
+    int fresh = outbox_seen(tx->conn, "publish.materialise", msg_id, err), rc = fresh < 0 ? -1 : 0;
+    if (fresh == 1) {
+        const char *sql =
+            arena_printf(tx->arena, special ? insert_specials : insert_people, ids_in(tx->conn));
+        rc = store_query(tx->conn, tx->arena, sql, v, 4, &rows, err);
+        json_t *made = json_array();
+        for (int i = 0; rc == 0 && i < rows.nrows; i++) {
+            int64_t id = atoll(db_cell(&rows, i, 0));
+            *from = *from && *from < id ? *from : id;
+            *to = *to > id ? *to : id;
+            json_array_append_new(made, json_integer(id));
+        }
+        if (rc == 0 && special && rows.nrows) {
+            char *mids = json_dumps(made, JSON_COMPACT);
+            DbValue vv[] = {v[0], v[1], v[2], db_text(mids)};
+            rc = store_exec(tx->conn,
+                            arena_printf(tx->arena, insert_special_visits, ids_in(tx->conn)), vv, 4,
+                            NULL, err);
+            free(mids);
+        }
+        json_decref(made);
+    } else if (fresh == 0) {
+        const char *sql = arena_printf(
+            tx->arena, special ? batch_range_specials : batch_range_people, ids_in(tx->conn));
+        rc = store_query(tx->conn, tx->arena, sql, v, 4, &rows, err);
+        if (rc == 0 && rows.nrows && db_cell(&rows, 0, 0)) {
+            *from = atoll(db_cell(&rows, 0, 0));
+            *to = atoll(db_cell(&rows, 0, 1));
+        }
+    }
+    free(ids);
+    return rc;
+}
+
+int pub_send_batch(Store *store, const char *msg_id, json_t *p, Error *err)
+{
+    int64_t wid = pub_json_int(p, "warning_id"), from = 0, to = -1;
+    if (json_object_get(p, "from")) /* a range of rows written already (backups) */
+        return pub_send_range(store, wid, pub_json_int(p, "from"), pub_json_int(p, "to"), err);
+    StoreConn *c = store_acquire(store);
+    Arena arena = ARENA_INIT;
+    Tx tx;
+    int64_t issued = 0;
+    int rc = tx_begin(&tx, c, &actor_system, &arena, err);
     if (rc == 0)
-        rc = store_query(tx->conn, tx->arena,
-                         "SELECT MIN(id), MAX(id), COUNT(*) FROM publish_targets WHERE"
-                         " warning_id = $1",
-                         p, 1, &rows, err);
-    if (rc < 0)
-        return -1;
-    *count = atoll(db_cell(&rows, 0, 2));
-    (void)n;
-    if (*count == 0)
-        return 0;
-    return pub_enqueue(tx, wid, atoll(db_cell(&rows, 0, 0)), atoll(db_cell(&rows, 0, 1)), err);
+        rc = store_query_int(c,
+                             "SELECT COUNT(*) FROM publish_warnings WHERE id = $1 AND state ="
+                             " 'issued'",
+                             (DbValue[]){db_int(wid)}, 1, &issued, err) < 0
+                 ? -1
+                 : 0;
+    if (rc == 0 && issued) /* a cancelled or superseded warning reaches nobody more */
+        rc = materialise(&tx, msg_id, p, &from, &to, err);
+    if (rc == 0)
+        rc = tx_commit(&tx, err);
+    else
+        tx_rollback(&tx);
+    arena_free(&arena);
+    store_release(store, c);
+    if (rc < 0 || !issued || to < from)
+        return rc;
+    return pub_send_range(store, wid, from, to, err);
 }
 
 int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *err)

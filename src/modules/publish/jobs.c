@@ -1,7 +1,8 @@
 /* modules/publish/jobs — the background work of publication.
  *
- *   outbox "publish.send"        {warning_id, from, to}: sends the queued targets of that id
- *                                range on their channels (fanout.c: pub_send_range); returns -1
+ *   outbox "publish.send"        {warning_id, kind, ids, due, at}: writes the batch's target
+ *                                rows once, then sends them; {warning_id, from, to}: sends the
+ *                                queued targets of that id range (fanout.c); returns -1
  *                                while a channel asks for a retry, so the outbox retries the
  *                                message with its backoff (recorded sends are skipped).
  *   outbox "monitoring.publish"  the hand-off of a monitoring warning (monitoring/warnings.c):
@@ -28,10 +29,8 @@ static Store *job_store;
 static int send_handler(StoreConn *conn, const char *id, const char *topic, json_t *p, Error *err)
 {
     (void)conn;
-    (void)id;
     (void)topic;
-    return pub_send_range(job_store, pub_json_int(p, "warning_id"), pub_json_int(p, "from"),
-                          pub_json_int(p, "to"), err);
+    return pub_send_batch(job_store, id, p, err);
 }
 
 /* ---- the monitoring hand-off --------------------------------------------------------------- */

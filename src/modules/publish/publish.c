@@ -103,8 +103,8 @@ static const char extra_sql[] =
     "CREATE TABLE IF NOT EXISTS publish_secret (id INTEGER NOT NULL PRIMARY KEY,"
     " token_key TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS publish_targets_due ON publish_targets (escalation, due_at);"
-    "CREATE INDEX IF NOT EXISTS publish_targets_warning_state ON publish_targets (warning_id,"
-    " state)";
+    "CREATE INDEX IF NOT EXISTS publish_targets_warning_person ON publish_targets (warning_id,"
+    " person_id)";
 
 static const Migration migrations[] = {
     {1, "publication: warnings, directory, targets, deliveries, visits", NULL, NULL,

@@ -59,6 +59,9 @@ int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *e
 /* Sends the queued targets of a warning with from <= id <= to; 0 when all are recorded,
  * -1 when some must be retried (err) — the outbox handler's body. */
 int pub_send_range(Store *store, int64_t warning_id, int64_t from, int64_t to, Error *err);
+/* One "publish.send" message: a batch of recipient ids (writes their target rows once, then
+ * sends) or a range of target ids {from, to} (sends). The outbox handler's body. */
+int pub_send_batch(Store *store, const char *msg_id, json_t *payload, Error *err);
 /* Enqueues the targets of warning with ids in [from, to] in tx (outbox messages per batch). */
 int pub_enqueue(Tx *tx, int64_t warning_id, int64_t from, int64_t to, Error *err);
 /* Records an answer (idempotent: 1 recorded now, 0 already answered or not found). */
