@@ -26,6 +26,7 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Isrc \
     $(pkg-config --libs $pkgs) -lpthread -lm
 
 tmp=$(mktemp -d /tmp/yingji-bench-enqueue.XXXXXX)
+chmod 755 "$tmp" # the postgres user runs its cluster below it
 cluster=""
 cleanup() {
     [ -z "$cluster" ] || scripts/pg-test-cluster.sh stop "$cluster" >/dev/null 2>&1 || true

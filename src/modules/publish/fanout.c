@@ -15,12 +15,14 @@
  * set-based INSERT … SELECT … RETURNING (outbox_seen "publish.materialise" makes it once: a
  * repeat finds the rows by (warning_id, person_id)) with the answer deadline of the issue
  * ("due"), and the special groups' visit tasks; then it sends them. Backups added by the
- * sweep are rows already and are queued as id ranges.
+ * sweep are rows already and are queued as id ranges. A warning of at most PUB_ROWS_AT_ISSUE
+ * recipients (a county's usual one) has its rows written in the issue transaction itself, so
+ * its board is complete at once; its messages then only send.
  *
  * Sending (pub_send_range, the outbox handler's body). No transaction is open while a channel
  * is called (a slow gateway never holds the write lock); the results of up to
- * PUB_COMMIT_EVERY targets are then recorded in one transaction: a publish_deliveries row per
- * target × channel (unique idempotency key, INSERT … ON CONFLICT DO NOTHING) and the target's
+ * PUB_RECORD_MS (100 ms) of sends are then recorded in one transaction: a publish_deliveries row
+ * per target × channel (unique idempotency key, INSERT … ON CONFLICT DO NOTHING) and the target's
  * state. Before sending, the keys already recorded for the range are read: those are never
  * sent again. A crash after a send and before its record resends it with the same key.
  *
@@ -321,9 +323,15 @@ int pub_enqueue(Tx *tx, int64_t wid, int64_t from, int64_t to, Error *err)
     return 0;
 }
 
-/* One outbox message per chunk of ids: {warning_id, kind, ids, due, at}. */
+static int materialise(Tx *tx, const char *msg_id, json_t *p, int64_t *from, int64_t *to,
+                       Error *err);
+
+int64_t pub_rows_at_issue = PUB_ROWS_AT_ISSUE;
+
+/* One outbox message per chunk of ids: {warning_id, kind, ids, due, at}; with write_now the
+ * target rows too (the message then finds them written and only sends). */
 static int put_batches(Tx *tx, int64_t wid, const char *kind, json_t *chunks, const char *due,
-                       const char *now, Error *err)
+                       const char *now, int write_now, Error *err)
 {
     size_t i;
     json_t *ids;
@@ -335,6 +343,9 @@ static int put_batches(Tx *tx, int64_t wid, const char *kind, json_t *chunks, co
         json_t *p = json_pack("{s:I, s:s, s:O, s:s, s:s}", "warning_id", (json_int_t)wid, "kind",
                               kind, "ids", ids, "due", due, "at", now);
         int rc = outbox_put(tx, id, "publish.send", p, err);
+        int64_t from, to;
+        if (rc == 0 && write_now)
+            rc = materialise(tx, id, p, &from, &to, err);
         json_decref(p);
         if (rc < 0)
             return -1;
@@ -369,10 +380,11 @@ static int fan_out(Tx *tx, json_t *w, int64_t *count, Error *err)
     char now[32], due[32];
     clock_format_iso(clock_now(), now, sizeof now);
     clock_format_iso(clock_now() + pub_ack_seconds(), due, sizeof due);
+    int now_rows = (int64_t)n <= pub_rows_at_issue; /* small warnings: rows at once */
     if (rc == 0)
-        rc = put_batches(tx, wid, "person", people, due, now, err);
+        rc = put_batches(tx, wid, "person", people, due, now, now_rows, err);
     if (rc == 0)
-        rc = put_batches(tx, wid, "special", specials, due, now, err);
+        rc = put_batches(tx, wid, "special", specials, due, now, now_rows, err);
     json_decref(people);
     json_decref(specials);
     *count = (int64_t)n;
@@ -653,8 +665,9 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
     const ChannelSet *set = pub_channels();
     int retry = 0;
     Error last = ERROR_INIT;
-    SendRec *recs = arena_alloc(&arena, sizeof *recs * (PUB_COMMIT_EVERY * (set->n + 1) + 1));
-    TargetDone *done = arena_alloc(&arena, sizeof *done * (PUB_COMMIT_EVERY + 1));
+    SendRec *recs = arena_alloc(&arena, sizeof *recs * ((size_t)t.nrows * (set->n + 1) + 1));
+    TargetDone *done = arena_alloc(&arena, sizeof *done * ((size_t)t.nrows + 1));
+    int64_t since = clock_real_now_ms();
     int nrec = 0, ndone = 0;
     for (int i = 0; i < t.nrows && rc == 0; i++) {
         int64_t tid = atoll(db_cell(&t, i, 0));
@@ -703,7 +716,10 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
         done[ndone++] = (TargetDone){tid, pending ? NULL : sent ? "sent" : "failed"};
         retry |= pending > 0;
         (void)failed;
-        if (ndone == PUB_COMMIT_EVERY || i == t.nrows - 1) {
+        /* record what was sent every PUB_RECORD_MS (and at the end): what a crash can make
+         * the batch send again, with the same keys */
+        if (clock_real_now_ms() - since >= PUB_RECORD_MS || i == t.nrows - 1) {
+            since = clock_real_now_ms();
             rc = record(store, wid, wdiv, recs, nrec, done, ndone, err);
             nrec = ndone = 0;
         }

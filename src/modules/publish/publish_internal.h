@@ -17,12 +17,13 @@
 #include "modules/publish/cap.h"
 #include "modules/publish/publish.h"
 
-#define PUB_BATCH 1000        /* targets per "publish.send" outbox message */
-#define PUB_COMMIT_EVERY 50   /* sends recorded per transaction in the sender */
-#define PUB_SWEEP_EVERY_S 30  /* the 叫应 sweep's period */
-#define PUB_SWEEP_MAX 5000    /* due targets handled per sweep transaction */
-#define PUB_TARGET_MINUTES 30 /* the 30-minute target (000 专栏1.4) */
-#define PUB_TOKEN_LEN 48      /* answer-link token "<id hex>-<24 hex MAC>" fits */
+#define PUB_BATCH 1000         /* targets per "publish.send" outbox message */
+#define PUB_RECORD_MS 100      /* the sender records its sends every 100 ms, in one transaction */
+#define PUB_SWEEP_EVERY_S 30   /* the 叫应 sweep's period */
+#define PUB_SWEEP_MAX 5000     /* due targets handled per sweep transaction */
+#define PUB_TARGET_MINUTES 30  /* the 30-minute target (000 专栏1.4) */
+#define PUB_ROWS_AT_ISSUE 5000 /* up to this many recipients: target rows in the issue tx */
+#define PUB_TOKEN_LEN 48       /* answer-link token "<id hex>-<24 hex MAC>" fits */
 
 /* ---- configuration (publish.c) ----------------------------------------------------------- */
 const ChannelSet *pub_channels(void);
@@ -53,6 +54,7 @@ int pub_cap_import(const char *xml, size_t len, const Actor *actor, json_t **rec
 
 /* ---- fanout.c ---------------------------------------------------------------------------- */
 void pub_directory_reset(void);
+extern int64_t pub_rows_at_issue; /* PUB_ROWS_AT_ISSUE; tests lower it */
 /* Issues key in tx: the workflow step, the CAP identifier and XML, the targets, the visits of
  * special groups and the outbox messages. *targets (may be NULL) gets the count. */
 int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *err);
