@@ -130,8 +130,8 @@ if (mode === 'stub') {
   check(extra.length === 0, `no other key (${extra.length} unexpected)`)
   const repeats = [...counts.values()].filter((c) => c > 1).length
   check(repeats <= 100, `repeats after the crash, same key, dropped by the gateway: ${repeats} (at most one commit group in flight per batch)`)
-  const del = await api('GET', `/api/v1/publish-deliveries?warning_id=${id}&channel=sms&page_size=1`, { token: commander })
-  check(del.json.total === want.length, `one delivery record per recipient (${del.json.total} of ${want.length})`)
+  const del = await api('GET', `/api/v1/publish-deliveries?warning_id=${id}&channel=sms&outcome=sent&page_size=1`, { token: commander })
+  check(del.json.total === want.length, `one sent delivery record per recipient with a phone (${del.json.total} of ${want.length})`)
   await api('POST', '/api/v1/test/clock', { body: { offset_seconds: 0 } })
   console.log(`RESULT pass=${pass} fail=${fail}`)
 }
