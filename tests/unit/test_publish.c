@@ -553,7 +553,7 @@ static void test_escalation(void **state)
     /* backups live in another town, outside the warning's targets */
     int64_t grid = person(fx, "网格员甲", "13900000100", "grid_member", "620390101201", 0, 0, 0, 0);
     int64_t b2 = person(fx, "B2", "13900000102", "village_leader", "620390101201", 0, 0, 0, 0);
-    int64_t b3 = person(fx, "B3", "13900000103", "village_leader", "620390101201", 0, 0, 0, 0);
+    int64_t b3 = person(fx, "B3", "139-0000-0103", "village_leader", "620390101201", 0, 0, 0, 0);
     int64_t p1 = person(fx, "P1", "13900000001", "village_leader", "620390100201", 0, 0, 0, grid);
     int64_t p2 = person(fx, "P2", "13900000002", "village_leader", "620390100201", 0, 0, b2, grid);
     int64_t p3 = person(fx, "P3", "13900000003", "village_leader", "620390100201", 0, 0, b3, grid);

@@ -235,10 +235,36 @@ static int check_channels(json_t *rec, Error *err)
     return -1;
 }
 
+/* Mainland mobiles as 11 digits ("+86 139-0000-0001" → "13900000001"), the form SMS replies
+ * are matched in (channel_parse_replies normalises the sender the same way); others as given. */
+static void normalise_phone(json_t *rec)
+{
+    const char *ph = pub_json_str(rec, "phone");
+    if (!ph)
+        return;
+    char d[32];
+    size_t n = 0;
+    for (const char *p = ph; *p && n < sizeof d - 1; p++) {
+        if (*p >= '0' && *p <= '9')
+            d[n++] = *p;
+        else if (*p != ' ' && *p != '-' && !(*p == '+' && p == ph))
+            return; /* not a plain number: keep it */
+    }
+    d[n] = 0;
+    const char *m = d;
+    if (n == 15 && strncmp(d, "0086", 4) == 0)
+        m = d + 4;
+    else if (n == 13 && strncmp(d, "86", 2) == 0)
+        m = d + 2;
+    if (strlen(m) == 11 && m[0] == '1' && strcmp(m, ph) != 0)
+        json_object_set_new(rec, "phone", json_string(m));
+}
+
 static int person_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *before, Error *err)
 {
     (void)tx;
     (void)e;
+    normalise_phone(rec);
     int64_t id = before ? pub_json_int(before, "id") : 0;
     if (id && (pub_json_int(rec, "backup_id") == id || pub_json_int(rec, "grid_member_id") == id)) {
         error_set(err, 422, "validation_failed", "提交的数据有误，请检查标注的字段",
@@ -302,6 +328,16 @@ static const Field special_fields[] = {
     END,
 };
 
+static int special_before_write(Tx *tx, const Entity *e, json_t *rec, json_t *before, Error *err)
+{
+    (void)tx;
+    (void)e;
+    (void)before;
+    (void)err;
+    normalise_phone(rec);
+    return 0;
+}
+
 const Entity publish_specials_entity = {
     .table = "publish_specials",
     .plural = "publish-specials",
@@ -310,6 +346,7 @@ const Entity publish_specials_entity = {
     .fields = special_fields,
     .division_field = "division_code",
     .default_sort = "division_code",
+    .before_write = special_before_write,
     .lon_field = "lon",
     .lat_field = "lat",
     .title_field = "name",

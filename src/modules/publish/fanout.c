@@ -19,6 +19,9 @@
  * recipients (a county's usual one) has its rows written in the issue transaction itself, so
  * its board is complete at once; its messages then only send.
  *
+ * The range queries write "+warning_id" so that no planner prefers the warning's index (all
+ * its rows, growing with the fan-out) to the id range of the batch.
+ *
  * Sending (pub_send_range, the outbox handler's body). No transaction is open while a channel
  * is called (a slow gateway never holds the write lock); the results of up to
  * PUB_RECORD_MS (100 ms) of sends are then recorded in one transaction: a publish_deliveries row
@@ -518,6 +521,11 @@ int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *e
     if (targets)
         *targets = count;
 out:
+    if (rc < 0) { /* the cache may hold rows of this transaction, which rolls back */
+        pthread_mutex_lock(&dir_lock);
+        dir_loaded = 0;
+        pthread_mutex_unlock(&dir_lock);
+    }
     json_decref(w);
     json_decref(ref);
     return rc;
@@ -640,13 +648,13 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
         rc = store_query(c, &arena,
                          "SELECT t.id, t.phone, t.role, t.division_code, p.channels FROM"
                          " publish_targets t LEFT JOIN publish_people p ON p.id = t.person_id"
-                         " WHERE t.warning_id = $1 AND t.id BETWEEN $2 AND $3 AND t.state ="
+                         " WHERE t.id BETWEEN $2 AND $3 AND +t.warning_id = $1 AND t.state ="
                          " 'queued' ORDER BY t.id",
                          p, 3, &t, err);
     if (rc == 0)
         rc = store_query(c, &arena,
-                         "SELECT idem_key FROM publish_deliveries WHERE warning_id = $1 AND"
-                         " target_id BETWEEN $2 AND $3",
+                         "SELECT idem_key FROM publish_deliveries WHERE target_id BETWEEN $2 AND $3"
+                         " AND +warning_id = $1",
                          p, 3, &k, err);
     store_release(store, c);
     if (rc < 0) {
