@@ -154,8 +154,10 @@ static void add_polygons(CapAlert *a, CapArea *ar, json_t *polys)
         if (type && strcmp(type, "MultiPolygon") == 0) {
             size_t k;
             json_t *part;
-            json_array_foreach(co, k, part) ar->polygons[ar->n_polygons++] =
-                ring_text(a, json_array_get(part, 0));
+            json_array_foreach(co, k, part)
+            {
+                ar->polygons[ar->n_polygons++] = ring_text(a, json_array_get(part, 0));
+            }
         } else {
             ar->polygons[ar->n_polygons++] = ring_text(a, json_array_get(co, 0));
         }

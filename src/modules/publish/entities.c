@@ -226,7 +226,11 @@ static int check_channels(json_t *rec, Error *err)
     size_t i;
     json_t *v;
     int ok = json_is_array(ch);
-    json_array_foreach(ch, i, v) if (!json_is_string(v)) ok = 0;
+    json_array_foreach(ch, i, v)
+    {
+        if (!json_is_string(v))
+            ok = 0;
+    }
     if (ok)
         return 0;
     error_set(err, 422, "validation_failed", "提交的数据有误，请检查标注的字段",

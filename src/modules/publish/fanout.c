@@ -544,8 +544,11 @@ static int channel_wanted(const Channel *ch, const char *level, const char *role
     if (json_is_array(pref) && json_array_size(pref)) {
         size_t i;
         json_t *v;
-        json_array_foreach(pref, i, v) if (json_is_string(v) &&
-                                           strcmp(json_string_value(v), ch->name) == 0) return 1;
+        json_array_foreach(pref, i, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), ch->name) == 0)
+                return 1;
+        }
         return 0;
     }
     switch (ch->kind) {
