@@ -22,6 +22,10 @@
 #include "http/router.h"
 #include "modules/publish/publish_internal.h"
 
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #define PG_SCHEMA "yj_publish_test"
@@ -770,6 +774,145 @@ static void test_receipts_and_timing(void **state)
     arena_free(&arena);
 }
 
+/* ---- a local HTTP gateway (SMS and broadcast) ------------------------------------------- */
+
+#define STUB_MAX 256
+
+static struct {
+    struct MHD_Daemon *daemon;
+    int port;
+    pthread_mutex_t mu;
+    char keys[STUB_MAX][128];
+    char areas[STUB_MAX][32];
+    int n;
+    int fail_even; /* 503 for phones ending in an even digit */
+} gw = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static enum MHD_Result gw_reply(struct MHD_Connection *c, unsigned status, const char *body)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result gw_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **ctx)
+{
+    (void)cls, (void)url, (void)method, (void)version;
+    StrBuf *body = *ctx;
+    if (!body) {
+        *ctx = xcalloc(1, sizeof(StrBuf));
+        return MHD_YES;
+    }
+    if (*size) {
+        strbuf_add(body, data, *size);
+        *size = 0;
+        return MHD_YES;
+    }
+    json_t *j = json_loads(strbuf_cstr(body), 0, NULL);
+    const char *phone = json_string_value(json_object_get(j, "phone"));
+    const char *area = json_string_value(json_object_get(j, "area_code"));
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    int refuse = gw.fail_even && phone && *phone && (phone[strlen(phone) - 1] - '0') % 2 == 0;
+    char answer[64] = "{}";
+    pthread_mutex_lock(&gw.mu);
+    if (!refuse && gw.n < STUB_MAX) {
+        snprintf(gw.keys[gw.n], sizeof gw.keys[0], "%s", key ? key : "");
+        snprintf(gw.areas[gw.n], sizeof gw.areas[0], "%s", area ? area : "");
+        snprintf(answer, sizeof answer, "{\"id\": \"gw-%d\"}", ++gw.n);
+    }
+    pthread_mutex_unlock(&gw.mu);
+    json_decref(j);
+    return gw_reply(c, refuse ? 503 : 200, answer);
+}
+
+static void gw_completed(void *cls, struct MHD_Connection *c, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    if (*ctx) {
+        strbuf_free(*ctx);
+        free(*ctx);
+        *ctx = NULL;
+    }
+}
+
+static void gw_start(void)
+{
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    gw.n = 0;
+    gw.fail_even = 0;
+    gw.daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                                 NULL, NULL, gw_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+                                 MHD_OPTION_NOTIFY_COMPLETED, gw_completed, NULL, MHD_OPTION_END);
+    assert_non_null(gw.daemon);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(gw.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    gw.port = di ? di->port : 0;
+    assert_true(gw.port > 0);
+}
+
+static int gw_count(const char *key_part)
+{
+    pthread_mutex_lock(&gw.mu);
+    int n = 0;
+    for (int i = 0; i < gw.n; i++)
+        if (!key_part || strstr(gw.keys[i], key_part))
+            n++;
+    pthread_mutex_unlock(&gw.mu);
+    return n;
+}
+
+/* SMS and broadcast over HTTP: a gateway that refuses some recipients (503) is retried by the
+ * outbox until it takes them, each key once; the broadcast goes out once per target area. */
+static void test_http_gateways(void **state)
+{
+    Fx *fx = fixture(state);
+    Error err = ERROR_INIT;
+    gw_start();
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             ",{\"name\": \"sms\", \"kind\": \"sms\", \"url\": \"http://127.0.0.1:%d/sms\"},"
+             "{\"name\": \"bc\", \"kind\": \"broadcast\", \"url\": \"http://127.0.0.1:%d/bc\"}",
+             gw.port, gw.port);
+    use_channels(fx, extra);
+    for (int i = 0; i < 10; i++) {
+        char phone[32];
+        snprintf(phone, sizeof phone, "1390000030%d", i % 10);
+        person(fx, "人员", phone, "grid_member", i < 5 ? "620390100201" : "620390101201", 0, 0, 0,
+               0);
+    }
+    gw.fail_even = 1;
+    int64_t w = draft(fx, &county_duty, "620390",
+                      json_pack("{s:[s,s]}", "target_divisions", "620390100", "620390101"));
+    assert_int_equal(issue(fx, w), 10);
+    /* odd phones taken, even ones refused (503): those targets stay queued for a retry */
+    assert_int_equal(gw_count(":sms"), 5);
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets WHERE state = 'queued'", 0),
+                     5);
+    assert_int_equal(gw_count(":area:"), 2); /* one broadcast per target area */
+    assert_int_equal(q_int(fx,
+                           "SELECT COUNT(*) FROM publish_deliveries WHERE channel = 'bc' AND"
+                           " outcome = 'sent'",
+                           0),
+                     2);
+    /* the gateway recovers; the outbox retries after its backoff (injected clock) */
+    gw.fail_even = 0;
+    clock_set_offset(60);
+    send_all(fx);
+    assert_int_equal(q_int(fx, "SELECT COUNT(*) FROM publish_targets WHERE state = 'sent'", 0), 10);
+    assert_int_equal(gw_count(":sms"), 10); /* each recipient once: the odd ones not again */
+    assert_int_equal(gw_count(":area:"), 2);
+    assert_int_equal(q_int(fx, "SELECT COUNT(DISTINCT idem_key) FROM publish_deliveries", 0), 22);
+    (void)err;
+    MHD_stop_daemon(gw.daemon);
+}
+
 /* ---- the monitoring hand-off ------------------------------------------------------------- */
 
 static void test_monitoring_handoff(void **state)
@@ -901,7 +1044,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(test_workflow),      BOTH(test_targeting),           BOTH(test_fanout_crash),
         BOTH(test_escalation),    BOTH(test_receipts_and_timing), BOTH(test_monitoring_handoff),
-        BOTH(test_cap_roundtrip),
+        BOTH(test_cap_roundtrip), BOTH(test_http_gateways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,6 +471,40 @@ int pub_send_batch(Store *store, const char *msg_id, json_t *p, Error *err)
     return pub_send_range(store, wid, from, to, err);
 }
 
+/* 应急广播: one message per enabled broadcast channel and target area (the target divisions,
+ * else the warning's own division), sent by pub_send_broadcast. */
+static int broadcast_enqueue(Tx *tx, json_t *w, Error *err)
+{
+    const ChannelSet *set = pub_channels();
+    int64_t wid = pub_json_int(w, "id");
+    json_t *areas = json_object_get(w, "target_divisions");
+    json_t *own = json_pack("[s]", pub_json_str(w, "division_code"));
+    if (!json_is_array(areas) || !json_array_size(areas))
+        areas = own;
+    int rc = 0;
+    for (size_t c = 0; c < set->n && rc == 0; c++) {
+        const Channel *ch = &set->items[c];
+        if (ch->kind != CHANNEL_BROADCAST || !ch->enabled)
+            continue;
+        size_t i;
+        json_t *a;
+        json_array_foreach(areas, i, a)
+        {
+            char id[160];
+            snprintf(id, sizeof id, "publish:broadcast:%lld:%s:%s", (long long)wid,
+                     json_string_value(a), ch->name);
+            json_t *p = json_pack("{s:I, s:s, s:O}", "warning_id", (json_int_t)wid, "channel",
+                                  ch->name, "area", a);
+            rc = outbox_put(tx, id, "publish.broadcast", p, err);
+            json_decref(p);
+            if (rc < 0)
+                break;
+        }
+    }
+    json_decref(own);
+    return rc;
+}
+
 int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *err)
 {
     json_t *w = NULL, *ref = NULL;
@@ -508,7 +542,7 @@ int pub_issue(Tx *tx, const char *key, json_t *input, int64_t *targets, Error *e
         strbuf_free(&xml);
         goto out;
     }
-    if (fan_out(tx, w, &count, err) < 0) {
+    if (fan_out(tx, w, &count, err) < 0 || broadcast_enqueue(tx, w, err) < 0) {
         strbuf_free(&xml);
         goto out;
     }
@@ -806,4 +840,57 @@ int pub_answer(Tx *tx, int64_t target_id, const char *channel, int help, Error *
         return -1;
     pub_progress_event(tx, wid, db_cell(&rows, 0, 2));
     return 1;
+}
+
+int pub_send_broadcast(Store *store, json_t *p, Error *err)
+{
+    int64_t wid = pub_json_int(p, "warning_id");
+    const char *area = pub_json_str(p, "area");
+    const Channel *ch = channels_find(pub_channels(), pub_json_str(p, "channel"));
+    if (!ch || !area)
+        return 0; /* the channel left the configuration: nothing to do */
+    Arena arena = ARENA_INIT;
+    StoreConn *c = store_acquire(store);
+    const char *key = arena_printf(&arena, "warn:%lld:area:%s:%s", (long long)wid, area, ch->name);
+    DbRows w;
+    int64_t seen = 0;
+    int rc = store_query(c, &arena,
+                         "SELECT state, level, headline, description, instruction, division_code"
+                         " FROM publish_warnings WHERE id = $1",
+                         (DbValue[]){db_int(wid)}, 1, &w, err);
+    if (rc == 0)
+        rc = store_query_int(c, "SELECT COUNT(*) FROM publish_deliveries WHERE idem_key = $1",
+                             (DbValue[]){db_text(key)}, 1, &seen, err) < 0
+                 ? -1
+                 : 0;
+    store_release(store, c);
+    if (rc < 0 || !w.nrows || seen || strcmp(db_cell(&w, 0, 0), "issued") != 0) {
+        arena_free(&arena);
+        return rc;
+    }
+    CapLevel lv = pub_level_of(db_cell(&w, 0, 1));
+    int lvl = lv == CAP_LEVEL_RED ? 1 : lv == CAP_LEVEL_ORANGE ? 2 : lv == CAP_LEVEL_YELLOW ? 3 : 4;
+    const char *instr = db_cell(&w, 0, 4);
+    const char *text = arena_printf(&arena, "%s%s%s", db_cell(&w, 0, 3),
+                                    instr && *instr ? " 防御指南：" : "", instr ? instr : "");
+    ChannelMessage m = {key, wid, 0, area, db_cell(&w, 0, 2), text, NULL, lvl};
+    ChannelReceipt r;
+    Error e2 = ERROR_INIT;
+    ChannelOutcome o = channel_send(ch, &m, &r, &e2);
+    if (o == CHANNEL_RETRY) {
+        *err = e2;
+        arena_free(&arena);
+        return -1;
+    }
+    SendRec rec = {0,
+                   ch->name,
+                   key,
+                   o == CHANNEL_SENT ? "sent" : "failed",
+                   arena_strdup(&arena, r.provider_id),
+                   o == CHANNEL_SENT ? NULL : arena_strdup(&arena, e2.message_en),
+                   area};
+    error_clear(&e2);
+    rc = record(store, wid, db_cell(&w, 0, 5), &rec, 1, NULL, 0, err);
+    arena_free(&arena);
+    return rc;
 }

@@ -5,6 +5,8 @@
  *                                queued targets of that id range (fanout.c); returns -1
  *                                while a channel asks for a retry, so the outbox retries the
  *                                message with its backoff (recorded sends are skipped).
+ *   outbox "publish.broadcast"   {warning_id, channel, area}: the 应急广播 of one target area on
+ *                                one broadcast channel, once (fanout.c: pub_send_broadcast).
  *   outbox "monitoring.publish"  the hand-off of a monitoring warning (monitoring/warnings.c):
  *                                one prefilled draft per message id (outbox_seen), around the
  *                                monitoring point (a 3 km circle and the point's division);
@@ -31,6 +33,15 @@ static int send_handler(StoreConn *conn, const char *id, const char *topic, json
     (void)conn;
     (void)topic;
     return pub_send_batch(job_store, id, p, err);
+}
+
+static int broadcast_handler(StoreConn *conn, const char *id, const char *topic, json_t *p,
+                             Error *err)
+{
+    (void)conn;
+    (void)id;
+    (void)topic;
+    return pub_send_broadcast(job_store, p, err);
 }
 
 /* ---- the monitoring hand-off --------------------------------------------------------------- */
@@ -154,6 +165,7 @@ void pub_jobs_start(Store *store)
 {
     job_store = store;
     outbox_register("publish.send", send_handler);
+    outbox_register("publish.broadcast", broadcast_handler);
     outbox_register("monitoring.publish", monitoring_handler);
     scheduler_register("publish.sweep", sweep_job);
     Arena arena = ARENA_INIT;

@@ -23,14 +23,17 @@
  *
  * Promises
  *   - Every workflow step is one transaction with its audit entry and history (flow/workflow);
- *     issuing also resolves the recipients and writes every target row and the outbox
- *     messages that drive sending in that same transaction: a crash before the commit leaves
- *     a warning that was never issued, after it every target is queued.
- *   - Sending (outbox topic "publish.send", one message per batch of PUB_BATCH targets): each
+ *     issuing also resolves the recipients and queues every one of them (outbox batches of
+ *     their ids) in that same transaction: a crash before the commit leaves a warning that was
+ *     never issued, after it every recipient is queued.
+ *   - Sending (outbox topic "publish.send", one message per batch of PUB_BATCH recipients, which
+ *     writes their target rows once — at issue already for up to PUB_ROWS_AT_ISSUE): each
  *     target × channel is sent with the idempotency key "warn:<warning>:<target>:<channel>";
  *     a delivery recorded as sent/failed is never sent again; one sent but not yet recorded
  *     (crash between send and commit) is sent again with the same key, which the spool and
  *     the providers drop. Retry with the outbox's backoff for channels that answer RETRY.
+ *   - Emergency broadcast (应急广播): one "publish.broadcast" message per broadcast channel and
+ *     target area at issue, sent once (key "warn:<warning>:area:<code>:<channel>").
  *   - 叫应: a target that needs an answer and has none by its deadline (YINGJI_ACK_MINUTES,
  *     default 10) gets its backup (AB岗) targeted and sent to; if neither answers within
  *     another period a visit task goes to the person's grid member. Special-group members

@@ -64,6 +64,9 @@ int pub_send_range(Store *store, int64_t warning_id, int64_t from, int64_t to, E
 /* One "publish.send" message: a batch of recipient ids (writes their target rows once, then
  * sends) or a range of target ids {from, to} (sends). The outbox handler's body. */
 int pub_send_batch(Store *store, const char *msg_id, json_t *payload, Error *err);
+/* One "publish.broadcast" message {warning_id, channel, area}: the 应急广播 of an area, once
+ * (its delivery row, key "warn:<warning>:area:<code>:<channel>"). */
+int pub_send_broadcast(Store *store, json_t *payload, Error *err);
 /* Enqueues the targets of warning with ids in [from, to] in tx (outbox messages per batch). */
 int pub_enqueue(Tx *tx, int64_t warning_id, int64_t from, int64_t to, Error *err);
 /* Records an answer (idempotent: 1 recorded now, 0 already answered or not found). */
