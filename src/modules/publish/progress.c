@@ -101,6 +101,8 @@ int pub_progress(StoreConn *c, Arena *a, const Actor *actor, const char *key, js
         return -1;
     }
     json_t *totals = counts_of(&tot, 0, 0);
+    /* recipients resolved at issue; the rows of a large warning follow with its batches */
+    json_object_set_new(totals, "resolved", json_integer(pub_json_int(w, "targets_total")));
     json_object_set_new(totals, "visits_open", json_integer(cell_int(&vis, 0, 0)));
     json_object_set_new(totals, "visits_done", json_integer(cell_int(&vis, 0, 1)));
     json_t *pending = json_array();
