@@ -108,6 +108,8 @@ static int step_tx(Tx *tx, void *ctx, Error *err)
     StepCtx *s = ctx;
     if (strcmp(s->action, "issue") == 0)
         return pub_issue(tx, s->key, s->input, &s->targets, err);
+    if (strcmp(s->action, "cancel") == 0)
+        return pub_cancel(tx, s->key, s->input, err);
     return workflow_apply(tx, &pub_flow, s->key, s->action, s->input, NULL, err);
 }
 
@@ -909,7 +911,23 @@ static void test_http_gateways(void **state)
     assert_int_equal(gw_count(":sms"), 10); /* each recipient once: the odd ones not again */
     assert_int_equal(gw_count(":area:"), 2);
     assert_int_equal(q_int(fx, "SELECT COUNT(DISTINCT idem_key) FROM publish_deliveries", 0), 22);
-    (void)err;
+    /* cancelled: every reached recipient gets the notice once (the spool and the gateway) */
+    assert_ok(
+        step(fx, &commander, w, "cancel", json_pack("{s:s}", "reason", "降雨减弱"), NULL, &err),
+        err);
+    send_all(fx);
+    assert_int_equal(gw_count("cancel:"), 10);
+    assert_int_equal(spool_lines(fx, "【解除】"), 10);
+    assert_err(step(fx, &commander, w, "cancel", json_pack("{s:s}", "reason", "x"), NULL, &err),
+               err, 409);
+    clock_set_offset(3600);
+    send_all(fx);
+    assert_int_equal(gw_count("cancel:"), 10);
+    assert_int_equal(q_int(fx,
+                           "SELECT COUNT(*) FROM publish_deliveries WHERE idem_key LIKE"
+                           " 'cancel:%' AND $1 = $1",
+                           0),
+                     20);
     MHD_stop_daemon(gw.daemon);
 }
 

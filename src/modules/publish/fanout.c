@@ -666,7 +666,10 @@ static int record(Store *store, int64_t wid, const char *wdiv, SendRec *recs, in
     return rc;
 }
 
-int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *err)
+/* The range's targets on their channels: the warning (cancel 0: queued targets of an issued
+ * warning, keys "warn:…", the target's state follows) or its cancellation (cancel 1: targets
+ * the warning reached, of a cancelled warning, keys "cancel:…", states unchanged). */
+static int send_range(Store *store, int64_t wid, int64_t from, int64_t to, int cancel, Error *err)
 {
     Arena arena = ARENA_INIT;
     StoreConn *c = store_acquire(store);
@@ -676,17 +679,23 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
                          "SELECT state, level, headline, description, instruction, division_code"
                          " FROM publish_warnings WHERE id = $1",
                          p, 1, &w, err);
-    if (rc == 0 && (w.nrows == 0 || strcmp(db_cell(&w, 0, 0), "issued") != 0)) {
+    if (rc == 0 &&
+        (w.nrows == 0 || strcmp(db_cell(&w, 0, 0), cancel ? "cancelled" : "issued") != 0)) {
         store_release(store, c); /* cancelled or superseded before sending: nothing to send */
         arena_free(&arena);
         return 0;
     }
     if (rc == 0)
         rc = store_query(c, &arena,
-                         "SELECT t.id, t.phone, t.role, t.division_code, p.channels FROM"
-                         " publish_targets t LEFT JOIN publish_people p ON p.id = t.person_id"
-                         " WHERE t.id BETWEEN $2 AND $3 AND +t.warning_id = $1 AND t.state ="
-                         " 'queued' ORDER BY t.id",
+                         cancel ? "SELECT t.id, t.phone, t.role, t.division_code, p.channels"
+                                  " FROM publish_targets t LEFT JOIN publish_people p ON p.id ="
+                                  " t.person_id WHERE t.id BETWEEN $2 AND $3 AND +t.warning_id ="
+                                  " $1 AND t.state IN ('sent', 'delivered', 'answered') ORDER BY"
+                                  " t.id"
+                                : "SELECT t.id, t.phone, t.role, t.division_code, p.channels"
+                                  " FROM publish_targets t LEFT JOIN publish_people p ON p.id ="
+                                  " t.person_id WHERE t.id BETWEEN $2 AND $3 AND +t.warning_id ="
+                                  " $1 AND t.state = 'queued' ORDER BY t.id",
                          p, 3, &t, err);
     if (rc == 0)
         rc = store_query(c, &arena,
@@ -703,8 +712,10 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
         json_object_set_new(seen, db_cell(&k, i, 0), json_true());
     const char *level = db_cell(&w, 0, 1), *wdiv = db_cell(&w, 0, 5);
     const char *instr = db_cell(&w, 0, 4);
-    const char *text = arena_printf(&arena, "%s%s%s 回复1确认收到，回复2求助。", db_cell(&w, 0, 3),
-                                    instr && *instr ? " 防御指南：" : "", instr ? instr : "");
+    const char *text =
+        cancel ? arena_printf(&arena, "【解除】%s已解除，请知悉。", db_cell(&w, 0, 2))
+               : arena_printf(&arena, "%s%s%s 回复1确认收到，回复2求助。", db_cell(&w, 0, 3),
+                              instr && *instr ? " 防御指南：" : "", instr ? instr : "");
     CapLevel lv = pub_level_of(level);
     int lvl = lv == CAP_LEVEL_RED ? 1 : lv == CAP_LEVEL_ORANGE ? 2 : lv == CAP_LEVEL_YELLOW ? 3 : 4;
     const ChannelSet *set = pub_channels();
@@ -720,14 +731,16 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
         json_t *pref = db_cell(&t, i, 4) ? json_loads(db_cell(&t, i, 4), 0, NULL) : NULL;
         char token[PUB_TOKEN_LEN + 1];
         pub_token(tid, token);
-        const char *ack = arena_printf(&arena, "%s/api/v1/publish/ack/%s", pub_public_url(), token);
+        const char *ack =
+            cancel ? NULL
+                   : arena_printf(&arena, "%s/api/v1/publish/ack/%s", pub_public_url(), token);
         int sent = 0, failed = 0, pending = 0;
         for (size_t ci = 0; ci < set->n; ci++) {
             const Channel *ch = &set->items[ci];
             if (!channel_wanted(ch, level, role, pref))
                 continue;
-            const char *key =
-                arena_printf(&arena, "warn:%lld:%lld:%s", (long long)wid, (long long)tid, ch->name);
+            const char *key = arena_printf(&arena, "%s:%lld:%lld:%s", cancel ? "cancel" : "warn",
+                                           (long long)wid, (long long)tid, ch->name);
             if (json_object_get(seen, key)) {
                 sent++; /* recorded before: never again */
                 continue;
@@ -765,7 +778,7 @@ int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *e
          * the batch send again, with the same keys */
         if (clock_real_now_ms() - since >= PUB_RECORD_MS || i == t.nrows - 1) {
             since = clock_real_now_ms();
-            rc = record(store, wid, wdiv, recs, nrec, done, ndone, err);
+            rc = record(store, wid, wdiv, recs, nrec, done, cancel ? 0 : ndone, err);
             nrec = ndone = 0;
         }
     }
@@ -893,4 +906,42 @@ int pub_send_broadcast(Store *store, json_t *p, Error *err)
     rc = record(store, wid, db_cell(&w, 0, 5), &rec, 1, NULL, 0, err);
     arena_free(&arena);
     return rc;
+}
+
+int pub_send_range(Store *store, int64_t wid, int64_t from, int64_t to, Error *err)
+{
+    return send_range(store, wid, from, to, 0, err);
+}
+
+int pub_send_cancel(Store *store, json_t *p, Error *err)
+{
+    return send_range(store, pub_json_int(p, "warning_id"), pub_json_int(p, "from"),
+                      pub_json_int(p, "to"), 1, err);
+}
+
+int pub_cancel(Tx *tx, const char *key, json_t *input, Error *err)
+{
+    if (workflow_apply(tx, &pub_flow, key, "cancel", input, NULL, err) < 0)
+        return -1;
+    int64_t wid = atoll(key);
+    DbRows rows;
+    if (store_query(tx->conn, tx->arena,
+                    "SELECT MIN(id), MAX(id) FROM publish_targets WHERE warning_id = $1",
+                    (DbValue[]){db_int(wid)}, 1, &rows, err) < 0)
+        return -1;
+    if (!rows.nrows || !db_cell(&rows, 0, 0))
+        return 0;
+    int64_t from = atoll(db_cell(&rows, 0, 0)), to = atoll(db_cell(&rows, 0, 1));
+    for (int64_t a = from; a <= to; a += PUB_BATCH) {
+        char id[96];
+        snprintf(id, sizeof id, "publish:cancel:%lld:%lld", (long long)wid, (long long)a);
+        json_t *p =
+            json_pack("{s:I, s:I, s:I}", "warning_id", (json_int_t)wid, "from", (json_int_t)a, "to",
+                      (json_int_t)(a + PUB_BATCH - 1 < to ? a + PUB_BATCH - 1 : to));
+        int rc = outbox_put(tx, id, "publish.cancel", p, err);
+        json_decref(p);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }

@@ -7,6 +7,8 @@
  *                                message with its backoff (recorded sends are skipped).
  *   outbox "publish.broadcast"   {warning_id, channel, area}: the 应急广播 of one target area on
  *                                one broadcast channel, once (fanout.c: pub_send_broadcast).
+ *   outbox "publish.cancel"      {warning_id, from, to}: the cancellation notice (【解除】) to
+ *                                the targets of that range the warning reached, once each.
  *   outbox "monitoring.publish"  the hand-off of a monitoring warning (monitoring/warnings.c):
  *                                one prefilled draft per message id (outbox_seen), around the
  *                                monitoring point (a 3 km circle and the point's division);
@@ -42,6 +44,14 @@ static int broadcast_handler(StoreConn *conn, const char *id, const char *topic,
     (void)id;
     (void)topic;
     return pub_send_broadcast(job_store, p, err);
+}
+
+static int cancel_handler(StoreConn *conn, const char *id, const char *topic, json_t *p, Error *err)
+{
+    (void)conn;
+    (void)id;
+    (void)topic;
+    return pub_send_cancel(job_store, p, err);
 }
 
 /* ---- the monitoring hand-off --------------------------------------------------------------- */
@@ -166,6 +176,7 @@ void pub_jobs_start(Store *store)
     job_store = store;
     outbox_register("publish.send", send_handler);
     outbox_register("publish.broadcast", broadcast_handler);
+    outbox_register("publish.cancel", cancel_handler);
     outbox_register("monitoring.publish", monitoring_handler);
     scheduler_register("publish.sweep", sweep_job);
     Arena arena = ARENA_INIT;

@@ -64,6 +64,11 @@ int pub_send_range(Store *store, int64_t warning_id, int64_t from, int64_t to, E
 /* One "publish.send" message: a batch of recipient ids (writes their target rows once, then
  * sends) or a range of target ids {from, to} (sends). The outbox handler's body. */
 int pub_send_batch(Store *store, const char *msg_id, json_t *payload, Error *err);
+/* Cancels key in tx (the workflow step) and queues the cancellation notice ("publish.cancel"
+ * {warning_id, from, to}) to every target the warning reached; pub_send_cancel sends one such
+ * range (keys "cancel:<warning>:<target>:<channel>", once each). */
+int pub_cancel(Tx *tx, const char *key, json_t *input, Error *err);
+int pub_send_cancel(Store *store, json_t *payload, Error *err);
 /* One "publish.broadcast" message {warning_id, channel, area}: the 应急广播 of an area, once
  * (its delivery row, key "warn:<warning>:area:<code>:<channel>"). */
 int pub_send_broadcast(Store *store, json_t *payload, Error *err);

@@ -46,8 +46,9 @@ static int step_tx(Tx *tx, void *ctx, Error *err)
 {
     StepCtx *s = ctx;
     const char *key = req_param(s->req, "id");
-    int rc = strcmp(s->action, "issue") == 0
-                 ? pub_issue(tx, key, s->req->json, &s->targets, err)
+    int rc = strcmp(s->action, "issue") == 0 ? pub_issue(tx, key, s->req->json, &s->targets, err)
+             : strcmp(s->action, "cancel") == 0
+                 ? pub_cancel(tx, key, s->req->json, err)
                  : workflow_apply(tx, &pub_flow, key, s->action, s->req->json, NULL, err);
     if (rc < 0)
         return -1;
