@@ -32,6 +32,7 @@
  *     a delivery recorded as sent/failed is never sent again; one sent but not yet recorded
  *     (crash between send and commit) is sent again with the same key, which the spool and
  *     the providers drop. Retry with the outbox's backoff for channels that answer RETRY.
+ *   - Cancel sends a notice ("publish.cancel") once to every target the warning reached.
  *   - Emergency broadcast (应急广播): one "publish.broadcast" message per broadcast channel and
  *     target area at issue, sent once (key "warn:<warning>:area:<code>:<channel>").
  *   - 叫应: a target that needs an answer and has none by its deadline (YINGJI_ACK_MINUTES,
