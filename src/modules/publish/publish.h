@@ -4,17 +4,19 @@
  *
  * Owns the tables
  *   publish_warnings    预警信息: CAP fields (identifier, msg type, level 红橙黄蓝 ↔ severity,
- * event and GB/T 35561 event code, headline/description/instruction zh-CN and optional en-US), the
- * area (target division codes, GeoJSON polygons, circles), effective/expires, state draft → review
- * → approved → issued → cancelled | superseded, the update chain (references_id), the source
+ *                       event and GB/T 35561 code, headline/description/instruction zh-CN and
+ *                       optional en-US), the area (target division codes, GeoJSON polygons,
+ *                       circles), effective/expires, state draft → review → approved → issued
+ *                       → cancelled | superseded, the update chain (references_id), the source
  *                       monitoring warning, the issued CAP XML, issue and last-answer times.
  *   publish_people      责任人名录: name, phone, role (乡镇领导 村干部 网格员 信息员 企业安全员
  *                       风险点责任人), division code, location, backup (AB岗), visiting grid
  *                       member, user account, preferred channels.
  *   publish_specials    特殊群体: name, kind (老人 残疾人 其他), division, location, address,
- * carer. publish_targets     one row per warning × recipient: the durable send queue and the 叫应
- *                       state (queued → sent → delivered → answered; escalation none → backup →
- *                       visit), the ack deadline, answer time and channel.
+ *                       carer.
+ *   publish_targets     one row per warning × recipient: the send state and the 叫应 state
+ *                       (queued → sent → delivered → answered; escalation none → backup →
+ *                       visit | covered), the answer deadline, answer time and channel.
  *   publish_deliveries  one row per target × channel: idempotency key (unique), outcome,
  *                       provider id, receipt status and time.
  *   publish_visits      上门提醒: target, visitor (grid member or carer), state open → done,
@@ -38,8 +40,8 @@
  *   - 叫应: a target that needs an answer and has none by its deadline (YINGJI_ACK_MINUTES,
  *     default 10) gets its backup (AB岗) targeted and sent to; if neither answers within
  *     another period a visit task goes to the person's grid member. Special-group members
- *     always get a visit task for their carer at issue. The sweep job "publish.sweep" runs
- *     every 30 s over all due targets in bulk.
+ *     always get a visit task for their carer, written with their target row. The sweep job
+ * "publish.sweep" runs every 30 s over all due targets in bulk.
  *   - Answers are idempotent (the first answer's time and channel are kept) and come from the
  *     link (/api/v1/publish/ack/<token>, token = MAC of the target id), an SMS reply keyword
  *     (callback authenticated by the channel's callback_secret), a call keypress receipt, or
