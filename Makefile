@@ -77,6 +77,7 @@ mqtt: build/yingji build/yingji-san
 
 restart: build/yingji build/yingji-san
 	tests/restart/run.sh
+	tests/restart/publish.sh
 
 # Benchmarks (not part of `make test`): bench/nearby compares geo_nearby on SQLite and on
 # PostgreSQL with PostgreSQL's own GiST KNN query (docs/performance.md).

@@ -17,11 +17,12 @@
 #include "modules/cases/cases.h"
 #include "modules/command/command.h"
 #include "modules/monitoring/monitoring.h"
+#include "modules/publish/publish.h"
 
 static const Module *const modules[] = {
-    &divisions_module,   &accounts_module,  &supplies_module, &resources_module, &duty_module,
-    &tips_module,        &incidents_module, &plans_module,    &cases_module,     &command_module,
-    &enterprises_module, &monitoring_module, &map_module,       &search_module,
+    &divisions_module,   &accounts_module,   &supplies_module, &resources_module, &duty_module,
+    &tips_module,        &incidents_module,  &plans_module,    &cases_module,     &command_module,
+    &enterprises_module, &monitoring_module, &publish_module,  &map_module,       &search_module,
 };
 static const int nmodules = (int)(sizeof modules / sizeof modules[0]);
 

@@ -1,7 +1,7 @@
 /* main — the `yingji` command table.
  *
  *   yingji serve  [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N]
- *                 [--mqtt HOST:PORT]
+ *                 [--mqtt HOST:PORT] [--channels PATH]
  *   yingji demo   [--db URL] [--reference DIR] [--accounts-only]
  *   yingji import KIND FILE [--db URL]      KIND: an entity (divisions, orgs), or
  *                                           divisions-national DIR (--with-towns)
@@ -195,6 +195,10 @@ static int cmd_serve(const Opts *o)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* warning publication's channel file (docs/channels.md), read by the publish module */
+    const char *channels = opt(o, "channels", NULL);
+    if (channels && *channels)
+        setenv("YINGJI_CHANNELS", channels, 1);
     Store *store = open_store(o, cfg.threads + 4);
     if (!store)
         return 1;
@@ -478,7 +482,8 @@ typedef struct Command {
 
 static const Command commands[] = {
     {"serve", cmd_serve,
-     "serve [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N] [--mqtt HOST:PORT]"},
+     "serve [--db URL] [--listen HOST:PORT] [--web-root DIR] [--threads N] [--mqtt HOST:PORT]"
+     " [--channels PATH]"},
     {"demo", cmd_demo, "demo [--db URL] [--reference DIR] [--accounts-only]"},
     {"import", cmd_import,
      "import KIND FILE [--db URL]   (KIND: divisions, orgs; divisions-national DIR "

@@ -48,12 +48,13 @@ typedef struct Req {
     int nquery;
     const char *body; /* raw body (NUL-terminated), or NULL */
     size_t body_len;
-    json_t *json;              /* parsed JSON body (borrowed; the router owns it), or NULL */
-    const Actor *actor;        /* never NULL past the router for non-public routes */
-    const char *session_token; /* when the request carried one */
-    const char *content_type;  /* Content-Type header, or NULL */
-    const char *gateway_key;   /* X-Gateway-Key header (device credentials), or NULL */
-    void *conn_ctx;            /* private to the server */
+    json_t *json;               /* parsed JSON body (borrowed; the router owns it), or NULL */
+    const Actor *actor;         /* never NULL past the router for non-public routes */
+    const char *session_token;  /* when the request carried one */
+    const char *content_type;   /* Content-Type header, or NULL */
+    const char *gateway_key;    /* X-Gateway-Key header (device credentials), or NULL */
+    const char *channel_secret; /* X-Channel-Secret header (publication callbacks), or NULL */
+    void *conn_ctx;             /* private to the server */
 } Req;
 
 typedef struct Resp {

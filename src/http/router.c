@@ -154,6 +154,7 @@ static int parse_body(const HttpIn *in, Req *req, Error *err)
     req->body = in->body;
     req->content_type = in->content_type;
     req->gateway_key = in->gateway_key;
+    req->channel_secret = in->channel_secret;
     req->body_len = in->body_len;
     if (!in->body || in->body_len == 0 || (req->route->flags & ROUTE_RAW_BODY))
         return 0;

@@ -13,11 +13,12 @@ typedef struct HttpIn {
     const char *path;
     ListParam *query;
     int nquery;
-    const char *bearer;       /* Authorization: Bearer value, or NULL */
-    const char *cookie_token; /* session cookie value, or NULL */
-    const char *csrf_header;  /* X-CSRF-Token, or NULL */
-    const char *content_type; /* Content-Type, or NULL */
-    const char *gateway_key;  /* X-Gateway-Key (sensor gateways), or NULL */
+    const char *bearer;         /* Authorization: Bearer value, or NULL */
+    const char *cookie_token;   /* session cookie value, or NULL */
+    const char *csrf_header;    /* X-CSRF-Token, or NULL */
+    const char *content_type;   /* Content-Type, or NULL */
+    const char *gateway_key;    /* X-Gateway-Key (sensor gateways), or NULL */
+    const char *channel_secret; /* X-Channel-Secret (publication callbacks), or NULL */
     const char *request_id;
     const char *client_ip;
     const char *body;

@@ -503,6 +503,8 @@ static enum MHD_Result respond(Server *srv, struct MHD_Connection *conn, ConnCtx
             .csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
             .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
             .gateway_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gateway-Key"),
+            .channel_secret =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Channel-Secret"),
             .request_id = ctx->request_id,
             .client_ip = arena_strdup(&ctx->arena, ip),
             .body = ctx->body.len ? ctx->body.buf : NULL,

@@ -52,6 +52,12 @@ run_backend() {
     local port url rc pass fail problems
     echo "=== api tests on $name ($db) ==="
     load_demo "$name" "$db" || return
+    # warning publication: a spool per backend and a (disabled) SMS gateway whose callbacks
+    # are authenticated by a secret (tests/api/publish.test.mjs reads this file)
+    mkdir -p "$tmp/spool-$name"
+    printf '{"channels": [{"name": "file", "kind": "spool", "dir": "%s"}, {"name": "sms", "kind": "sms", "url": "http://127.0.0.1:9/sms", "enabled": false, "callback_secret": "api-test-secret"}]}\n' \
+        "$tmp/spool-$name" >"$tmp/channels-$name.json"
+    export YINGJI_CHANNELS="$tmp/channels-$name.json"
     port=$(free_port)
     url="http://127.0.0.1:$port"
     start_server "$name" "$log" "$port" --db "$db" --test-clock || return

@@ -279,8 +279,9 @@ static void problem(Check *c, const char *path, const char *zh, const char *en)
 }
 
 static const char *const channel_fields[] = {
-    "name", "kind",      "enabled",   "url",     "callback_url", "sign",
-    "dir",  "max_chars", "max_bytes", "headers", "timeout_ms",   "description",
+    "name",       "kind",        "enabled",         "url",       "callback_url",
+    "sign",       "dir",         "max_chars",       "max_bytes", "headers",
+    "timeout_ms", "description", "callback_secret",
 };
 
 static int known_field(const char *key)
@@ -528,6 +529,7 @@ static void load_channel(Check *c, json_t *obj, size_t i, ChannelSet *set)
     ch->url = dup_or_null(get_string(c, obj, i, "url"));
     ch->callback_url = dup_or_null(get_string(c, obj, i, "callback_url"));
     ch->sign = dup_or_null(get_string(c, obj, i, "sign"));
+    ch->callback_secret = dup_or_null(get_string(c, obj, i, "callback_secret"));
     ch->dir = dup_or_null(get_string(c, obj, i, "dir"));
     get_string(c, obj, i, "description");
     check_url(c, i, "url", ch->url);
@@ -622,6 +624,7 @@ void channels_free(ChannelSet *set)
         free(ch->url);
         free(ch->callback_url);
         free(ch->sign);
+        free(ch->callback_secret);
         free(ch->dir);
         for (size_t h = 0; h < ch->n_headers; h++) {
             free(ch->headers[h].name);

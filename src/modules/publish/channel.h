@@ -56,12 +56,14 @@ typedef struct Channel {
     char *name; /* unique in the set, [a-z0-9_-]{1,64} */
     ChannelKind kind;
     int enabled;
-    char *url;          /* HTTP kinds: where requests are POSTed */
-    char *callback_url; /* sms, call: where the provider posts receipts ("callback" in body) */
-    char *sign;         /* sms: signature, e.g. "【某县应急管理局】" ("sign" in body) */
-    long timeout_ms;    /* whole request, connect included */
-    size_t max_chars;   /* text limit in characters (code points); 0 = none */
-    size_t max_bytes;   /* text limit in UTF-8 bytes; 0 = none */
+    char *url;             /* HTTP kinds: where requests are POSTed */
+    char *callback_url;    /* sms, call: where the provider posts receipts ("callback" in body) */
+    char *sign;            /* sms: signature, e.g. "【某县应急管理局】" ("sign" in body) */
+    char *callback_secret; /* shared secret the provider sends in X-Channel-Secret on its
+                              receipt/reply callbacks to Yingji; NULL: callbacks refused */
+    long timeout_ms;       /* whole request, connect included */
+    size_t max_chars;      /* text limit in characters (code points); 0 = none */
+    size_t max_bytes;      /* text limit in UTF-8 bytes; 0 = none */
     ChannelHeader *headers; /* extra request headers (e.g. Authorization) */
     size_t n_headers;
     char *dir;           /* spool: directory of the file <dir>/<name>.jsonl */
