@@ -244,8 +244,12 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
       return /公里/.test(txt) ? n * 1000 : n
     })
     for (let i = 1; i < dists.length; i++) assert.ok(dists[i] >= dists[i - 1] - 10, `nearest first: ${dists[i - 1]} then ${dists[i]}`)
+    // close the popup opened above, so the one the list item opens is the only one
+    for (const close of await page.locator('.leaflet-popup-close-button').all()) await close.click()
+    await page.locator('[data-test=map-popup]').first().waitFor({ state: 'detached' })
+    const firstItem = (await page.locator('[data-test=nearby-item] .nearby-title').first().innerText()).trim()
     await page.locator('[data-test=nearby-item]').first().click()
-    await page.locator('[data-test=map-popup]').waitFor()
+    await page.locator('[data-test=map-popup]', { hasText: firstItem }).waitFor()
     await page.waitForTimeout(800)
     await page.screenshot({ path: path.join(OUT, 'nearby.png') })
   })

@@ -188,6 +188,8 @@ typedef struct SeriesStats {
 } SeriesStats;
 int mon_series_hour_stats(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
                           int64_t hour, SeriesStats *out, Error *err);
+/* Adds one value to st (zero-initialised: {0}). */
+void mon_stats_add(SeriesStats *st, double v);
 /* 1 when (sensor, ts) is stored, 0 when not, -1 on error. */
 int mon_series_has(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor, int64_t ts,
                    Error *err);

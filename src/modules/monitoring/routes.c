@@ -120,15 +120,10 @@ static json_t *hour_points(StoreConn *c, Arena *arena, int64_t id, int64_t from,
                     atoll(db_cell(&rows, i, 4)));
     for (int i = 0; i < n;) { /* v is sorted: one run per hour */
         int64_t hour = v[i].ts_ms - v[i].ts_ms % MON_HOUR_MS;
-        double sum = 0, min = v[i].value, max = v[i].value;
-        int k = i;
-        for (; k < n && v[k].ts_ms - v[k].ts_ms % MON_HOUR_MS == hour; k++) {
-            sum += v[k].value;
-            min = v[k].value < min ? v[k].value : min;
-            max = v[k].value > max ? v[k].value : max;
-        }
-        append_hour(arr, hour, sum / (k - i), min, max, k - i);
-        i = k;
+        SeriesStats st = {0};
+        for (; i < n && v[i].ts_ms - v[i].ts_ms % MON_HOUR_MS == hour; i++)
+            mon_stats_add(&st, v[i].value);
+        append_hour(arr, hour, st.sum / (double)st.n, st.min, st.max, st.n);
     }
     return arr;
 }

@@ -320,7 +320,7 @@ int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, 
 {
     if (n <= 0)
         return 0;
-    int64_t tmin = r[0].ts_ms, tmax = r[0].ts_ms;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     int nb = 0;
     for (int i = 0; i < n; i++) {
         tmin = r[i].ts_ms < tmin ? r[i].ts_ms : tmin;
@@ -345,12 +345,10 @@ int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, 
                hour_of(r[j].ts_ms) == hour_of(r[i].ts_ms))
             j++;
         unsigned char *start = p;
-        double sum = 0, min = r[i].value, max = r[i].value;
+        SeriesStats st = {0};
         for (int k = i; k < j; k++) {
             p = put_sample(p, r[k].ts_ms, r[k].value);
-            sum += r[k].value;
-            min = r[k].value < min ? r[k].value : min;
-            max = r[k].value > max ? r[k].value : max;
+            mon_stats_add(&st, r[k].value);
         }
         DbValue *row = rows + 9 * b;
         row[0] = db_int(compaction);
@@ -358,9 +356,9 @@ int mon_series_write_blocks(StoreConn *c, Arena *arena, const SeriesReading *r, 
         row[2] = db_int(r[i].ts_ms);
         row[3] = db_int(r[j - 1].ts_ms);
         row[4] = db_int(j - i);
-        row[5] = db_real(sum);
-        row[6] = db_real(min);
-        row[7] = db_real(max);
+        row[5] = db_real(st.sum);
+        row[6] = db_real(st.min);
+        row[7] = db_real(st.max);
         row[8] = db_blob(start, (size_t)(p - start));
         i = j;
     }
@@ -455,6 +453,14 @@ int mon_series_read(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t 
     return 0;
 }
 
+void mon_stats_add(SeriesStats *st, double v)
+{
+    st->min = st->n == 0 || v < st->min ? v : st->min;
+    st->max = st->n == 0 || v > st->max ? v : st->max;
+    st->sum += v;
+    st->n++;
+}
+
 int mon_series_hour_stats(StoreConn *c, Arena *arena, const SeriesJournal *j, int64_t sensor,
                           int64_t hour, SeriesStats *out, Error *err)
 {
@@ -478,15 +484,9 @@ int mon_series_hour_stats(StoreConn *c, Arena *arena, const SeriesJournal *j, in
     }
     int lo, hi;
     journal_range(j, sensor, &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        double v = j->r[i].value;
-        if (j->r[i].ts_ms < hour || j->r[i].ts_ms > last)
-            continue;
-        out->min = out->n == 0 || v < out->min ? v : out->min;
-        out->max = out->n == 0 || v > out->max ? v : out->max;
-        out->sum += v;
-        out->n++;
-    }
+    for (int i = lo; i < hi; i++)
+        if (j->r[i].ts_ms >= hour && j->r[i].ts_ms <= last)
+            mon_stats_add(out, j->r[i].value);
     return 0;
 }
 
