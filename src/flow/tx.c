@@ -1,5 +1,6 @@
 #include "flow/tx.h"
 #include "flow/events.h"
+#include "core/log.h"
 
 struct TxEvent {
     TxEvent *next;
@@ -77,5 +78,17 @@ int tx_run(Store *store, const Actor *actor, Arena *arena, TxFn fn, void *ctx, E
             tx_rollback(&tx);
     }
     store_release(store, c);
+    return rc;
+}
+
+int tx_run_system(Store *store, TxFn fn, void *ctx, const char *what)
+{
+    Arena arena = ARENA_INIT;
+    Error err = ERROR_INIT;
+    int rc = tx_run(store, &actor_system, &arena, fn, ctx, &err);
+    if (rc < 0)
+        log_warn("启动时的事务失败 / %s failed: %s", what, err.message_en);
+    error_clear(&err);
+    arena_free(&arena);
     return rc;
 }

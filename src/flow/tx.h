@@ -33,6 +33,10 @@ void tx_rollback(Tx *tx);          /* no-op when already finished */
  * returns 0, rolls back (and publishes nothing) otherwise. Returns fn's result or -1. */
 typedef int (*TxFn)(Tx *tx, void *ctx, Error *err);
 int tx_run(Store *store, const Actor *actor, Arena *arena, TxFn fn, void *ctx, Error *err);
+/* tx_run as the system actor with an arena of its own, for start-up work that must not stop
+ * the start (a module scheduling its first jobs): a failure is logged, naming `what`, and
+ * returned (-1). */
+int tx_run_system(Store *store, TxFn fn, void *ctx, const char *what);
 /* Queues a change event: entity table name, record key, action ("create", "update",
  * "delete", or a workflow action), and the record's division code (NULL = visible to all
  * jurisdictions). Strings are copied into the Tx arena. */

@@ -1246,6 +1246,26 @@ static void test_workflow_actions(void **state)
     json_decref(a);
 }
 
+/* ---- tx_run_system ---------------------------------------------------------------------- */
+
+static int schedule_one(Tx *tx, void *ctx, Error *err)
+{
+    if (scheduler_set(tx, "test.job", "start-up", clock_now() + 60, NULL, err) < 0)
+        return -1;
+    return ctx ? error_set(err, 500, "test_failure", "测试失败", "test failure") : 0;
+}
+
+/* Start-up work: committed when it succeeds; rolled back, logged and -1 when it fails. */
+static void test_tx_run_system(void **state)
+{
+    Fx *fx = fixture(state);
+    int fail = 1;
+    assert_int_equal(tx_run_system(fx->store, schedule_one, &fail, "test: failing start-up"), -1);
+    assert_int_equal(query_int(fx->store, "SELECT count(*) FROM scheduler_jobs"), 0);
+    assert_int_equal(tx_run_system(fx->store, schedule_one, NULL, "test: start-up"), 0);
+    assert_int_equal(query_int(fx->store, "SELECT count(*) FROM scheduler_jobs"), 1);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 #define BOTH(fn)                                                                                   \
@@ -1264,6 +1284,7 @@ int main(void)
     scheduler_register("test.repeat", job_repeat);
     scheduler_register("wf_docs.deadline", job_expire);
     const struct CMUnitTest tests[] = {
+        BOTH(test_tx_run_system),
         BOTH(test_audit_chain),
         BOTH(test_audit_rollback_leaves_chain_intact),
         BOTH(test_audit_append_only),

@@ -389,10 +389,5 @@ void mon_jobs_start(Store *store)
     scheduler_register("monitoring.nodata", nodata_job);
     scheduler_register("monitoring.rollup", rollup_job);
     outbox_register("monitoring.notify", deliver_inapp);
-    Arena arena = ARENA_INIT;
-    Error err = ERROR_INIT;
-    if (tx_run(store, &actor_system, &arena, schedule_tx, NULL, &err) < 0)
-        log_warn("monitoring: 定时任务登记失败 / cannot schedule the jobs: %s", err.message_en);
-    error_clear(&err);
-    arena_free(&arena);
+    tx_run_system(store, schedule_tx, NULL, "monitoring: scheduling the jobs");
 }

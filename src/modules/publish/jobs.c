@@ -179,10 +179,5 @@ void pub_jobs_start(Store *store)
     outbox_register("publish.cancel", cancel_handler);
     outbox_register("monitoring.publish", monitoring_handler);
     scheduler_register("publish.sweep", sweep_job);
-    Arena arena = ARENA_INIT;
-    Error err = ERROR_INIT;
-    if (tx_run(store, &actor_system, &arena, schedule_tx, NULL, &err) < 0)
-        log_warn("publish: 定时任务登记失败 / cannot schedule the sweep: %s", err.message_en);
-    error_clear(&err);
-    arena_free(&arena);
+    tx_run_system(store, schedule_tx, NULL, "publish: scheduling the sweep");
 }
