@@ -25,6 +25,7 @@
 #include "modules/divisions/divisions.h"
 #include "modules/monitoring/monitoring.h"
 #include "modules/publish/cap.h"
+#include "modules/publish/channel.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -113,6 +114,24 @@ static void print_error(const char *what_zh, const char *what_en, const Error *e
         fprintf(stderr, "  …（共 %zu 行有误 / %zu bad rows in all）\n", nrows, nrows);
 }
 
+/* A channel file that does not load stops the start, its problems listed: warnings would
+ * otherwise go out through a channel nobody configured (NULL or "": no file, the default
+ * spool). */
+static int check_channels(const char *path)
+{
+    if (!path || !*path)
+        return 0;
+    Error err = ERROR_INIT;
+    ChannelSet *set = channels_load_file(path, &err);
+    if (!set) {
+        print_error("读取渠道配置", "reading the channel file", &err);
+        error_clear(&err);
+        return -1;
+    }
+    channels_free(set);
+    return 0;
+}
+
 /* Makes the directory of a sqlite:PATH database so a fresh checkout just works. */
 static void ensure_sqlite_dir(const char *url)
 {
@@ -199,6 +218,8 @@ static int cmd_serve(const Opts *o)
     const char *channels = opt(o, "channels", NULL);
     if (channels && *channels)
         setenv("YINGJI_CHANNELS", channels, 1);
+    if (check_channels(getenv("YINGJI_CHANNELS")) < 0)
+        return 2;
     Store *store = open_store(o, cfg.threads + 4);
     if (!store)
         return 1;

@@ -10,7 +10,10 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { req, show, assertError, as, setClock, sleep, TOWN1, TOWN2 } from './lib.mjs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BIN, req, show, assertError, as, setClock, sleep, TOWN1, TOWN2 } from './lib.mjs'
 
 const P = '/api/v1'
 const SECRET = 'api-test-secret'
@@ -232,4 +235,16 @@ test('CAP export and import; update and cancel', async () => {
   const c = await commander.post(`${P}/publish-warnings/${warning.id}/cancel`, { reason: '降雨减弱' })
   assert.equal(c.status, 200, show(c))
   assert.equal(c.json.state, 'cancelled')
+})
+
+test('a channel file that does not load stops serve before it touches anything', () => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'yingji-channels-'))
+  const file = join(dir, 'channels.json')
+  fs.writeFileSync(file, JSON.stringify({ channels: [{ name: 'sms', kind: 'sms', url: 'ftp://gateway' }] }))
+  const db = join(dir, 'never.db')
+  const r = spawnSync(BIN, ['serve', '--db', `sqlite:${db}`, '--listen', '127.0.0.1:1', '--channels', file], { encoding: 'utf8', timeout: 30e3 })
+  assert.equal(r.status, 2, r.stderr)
+  assert.match(r.stderr, /channels\[0\]\.url/)
+  assert.match(r.stderr, /渠道配置/)
+  assert.equal(fs.existsSync(db), false, 'no database was created')
 })

@@ -129,6 +129,7 @@ static void publish_start(Store *store)
     if (path && *path) {
         ChannelSet *set = channels_load_file(path, &err);
         if (!set) {
+            /* serve checked the file before starting (main.c): it changed since */
             log_error("publish: 渠道配置 %s 有误，改用默认文件渠道 / bad channel configuration, "
                       "using the default spool: %s",
                       path, err.message_en);
