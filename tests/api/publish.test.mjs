@@ -235,6 +235,22 @@ test('CAP export and import; update and cancel', async () => {
   const c = await commander.post(`${P}/publish-warnings/${warning.id}/cancel`, { reason: '降雨减弱' })
   assert.equal(c.status, 200, show(c))
   assert.equal(c.json.state, 'cancelled')
+
+  // the cancellation is a CAP Cancel message referencing the issued one, and valid CAP
+  const cx = await commander.get(`${P}/publish-warnings/${warning.id}/cap.xml`)
+  assert.equal(cx.status, 200)
+  assert.match(cx.text, /<msgType>Cancel<\/msgType>/)
+  assert.match(cx.text, /<note>降雨减弱<\/note>/)
+  const ref = cx.text.match(/<references>([^<]*)<\/references>/)
+  assert.ok(ref && ref[1].split(',')[1] === warning.identifier, `references the issued message: ${ref && ref[1]}`)
+  assert.ok(!cx.text.includes(`<identifier>${warning.identifier}</identifier>`), 'a new identifier')
+  const file = join(fs.mkdtempSync(join(tmpdir(), 'yingji-cap-')), 'cancel.xml')
+  fs.writeFileSync(file, cx.text)
+  const v = spawnSync(BIN, ['cap', 'validate', file], { encoding: 'utf8' })
+  assert.equal(v.status, 0, v.stdout + v.stderr)
+  const orig = await commander.get(`${P}/publish-warnings/${warning.id}/cap.xml?message=alert`)
+  assert.ok(orig.text.includes(`<identifier>${warning.identifier}</identifier>`))
+  assert.match(orig.text, /<msgType>Alert<\/msgType>/)
 })
 
 test('a channel file that does not load stops serve before it touches anything', () => {

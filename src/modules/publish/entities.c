@@ -170,6 +170,8 @@ static const Field warning_fields[] = {
      NULL},
     {"cap_xml", FT_TEXT, RO | FIELD_NOCSV, "CAP报文", "issued CAP XML", NULL, NULL, 0, 0, 0, 0,
      NULL},
+    {"cancel_cap_xml", FT_TEXT, RO | FIELD_NOCSV, "解除CAP报文", "CAP Cancel message", NULL, NULL,
+     0, 0, 0, 0, NULL},
     {"issued_at", FT_TIME, RO | FIELD_SORT, "发布时间", "issued at", NULL, NULL, 0, 0, 0, 0, NULL},
     {"last_answer_at", FT_TIME, RO, "最后应答时间", "last answer at", NULL, NULL, 0, 0, 0, 0, NULL},
     {"targets_total", FT_INT, RO, "叫应对象数", "targets", NULL, NULL, 0, 0, 0, 0, "0"},

@@ -919,9 +919,47 @@ int pub_send_cancel(Store *store, json_t *p, Error *err)
                       pub_json_int(p, "to"), 1, err);
 }
 
+/* The CAP Cancel message of an issued warning w: a new identifier and time, msgType Cancel,
+ * references = the issued message (sender, identifier, sent), the warning's info blocks with
+ * the reason as the note. Stored as cancel_cap_xml. */
+static int cancel_message(Tx *tx, const char *key, json_t *w, const char *reason, Error *err)
+{
+    json_t *c = json_deep_copy(w);
+    int64_t now = clock_now();
+    char ident[32], sent[26];
+    int rc = cap_make_identifier(pub_cap_unit(), (time_t)now, (int)(pub_json_int(w, "id") % 10),
+                                 ident, err);
+    if (rc == 0) {
+        cap_format_time((time_t)now, sent);
+        json_object_set_new(c, "identifier", json_string(ident));
+        json_object_set_new(c, "sent_at", json_string(sent));
+        json_object_set_new(c, "msg_type", json_string("Cancel"));
+        CapAlert *a = pub_cap_of(c, w);
+        if (reason && *reason)
+            a->note = arena_strdup(&a->arena, reason);
+        StrBuf xml = STRBUF_INIT;
+        rc = cap_alert_to_xml(a, &xml, err);
+        cap_alert_free(a);
+        if (rc == 0) {
+            json_t *set = json_pack("{s:s}", "cancel_cap_xml", strbuf_cstr(&xml));
+            rc = entity_update_internal(tx, &publish_warnings_entity, key, set, err);
+            json_decref(set);
+        }
+        strbuf_free(&xml);
+    }
+    json_decref(c);
+    return rc;
+}
+
 int pub_cancel(Tx *tx, const char *key, json_t *input, Error *err)
 {
-    if (workflow_apply(tx, &pub_flow, key, "cancel", input, NULL, err) < 0)
+    json_t *w = NULL;
+    if (workflow_apply(tx, &pub_flow, key, "cancel", input, NULL, err) < 0 ||
+        entity_get(tx->conn, &publish_warnings_entity, &actor_system, key, &w, err) < 0)
+        return -1;
+    int made = cancel_message(tx, key, w, pub_json_str(input, "reason"), err);
+    json_decref(w);
+    if (made < 0)
         return -1;
     int64_t wid = atoll(key);
     DbRows rows;

@@ -34,14 +34,15 @@
  *     a delivery recorded as sent/failed is never sent again; one sent but not yet recorded
  *     (crash between send and commit) is sent again with the same key, which the spool and
  *     the providers drop. Retry with the outbox's backoff for channels that answer RETRY.
- *   - Cancel sends a notice ("publish.cancel") once to every target the warning reached.
+ *   - Cancel builds the CAP Cancel message (references the issued one; cancel_cap_xml) and
+ *     sends a notice ("publish.cancel") once to every target the warning reached.
  *   - Emergency broadcast (应急广播): one "publish.broadcast" message per broadcast channel and
  *     target area at issue, sent once (key "warn:<warning>:area:<code>:<channel>").
  *   - 叫应: a target that needs an answer and has none by its deadline (YINGJI_ACK_MINUTES,
  *     default 10) gets its backup (AB岗) targeted and sent to; if neither answers within
  *     another period a visit task goes to the person's grid member. Special-group members
  *     always get a visit task for their carer, written with their target row. The sweep job
- * "publish.sweep" runs every 30 s over all due targets in bulk.
+ *     "publish.sweep" runs every 30 s over all due targets in bulk.
  *   - Answers are idempotent (the first answer's time and channel are kept) and come from the
  *     link (/api/v1/publish/ack/<token>, token = MAC of the target id), an SMS reply keyword
  *     (callback authenticated by the channel's callback_secret), a call keypress receipt, or

@@ -129,9 +129,16 @@ static int warning_cap(Req *req, Resp *resp, Error *err)
             ref = NULL;
         error_clear(err);
     }
+    /* a cancelled warning's message is its Cancel, unless ?message=alert asks for the one
+     * issued */
+    const char *which = req_query(req, "message");
+    int issued_one = which && strcmp(which, "alert") == 0;
     DbRows rows;
     if (rc == 0)
-        rc = store_query(c, req->arena, "SELECT cap_xml FROM publish_warnings WHERE id = $1",
+        rc = store_query(c, req->arena,
+                         issued_one ? "SELECT cap_xml FROM publish_warnings WHERE id = $1"
+                                    : "SELECT COALESCE(cancel_cap_xml, cap_xml) FROM"
+                                      " publish_warnings WHERE id = $1",
                          (DbValue[]){db_int(pub_json_int(w, "id"))}, 1, &rows, err);
     store_release(req->store, c);
     if (rc < 0) {
