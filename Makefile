@@ -39,7 +39,7 @@ build/yingji-san: $(SAN_OBJ) build/san/src/main.o
 	@echo "  LD san  $@"
 	@$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
-build/unit/%: tests/unit/%.c tests/unit/test_util.h $(SAN_OBJ)
+build/unit/%: tests/unit/%.c tests/unit/test_util.h tests/unit/test_app.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD unit $@"
 	@$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -Itests/unit -o $@ $< $(SAN_OBJ) $(LIBS) -lcmocka

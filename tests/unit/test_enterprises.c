@@ -5,7 +5,7 @@
  * following their enterprise's division, and enterprise users limited to their enterprise.
  *
  * Runs on SQLite (a fresh temp file) and on PostgreSQL (YINGJI_TEST_PG, a fresh schema). */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/log.h"
@@ -17,22 +17,8 @@
 #define PG_SCHEMA "yj_enterprises_test"
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
-    int pg;
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
 } Fx;
-
-static Store *open_app(const char *url)
-{
-    Error err = ERROR_INIT;
-    Store *s = app_open(url, 2, &err);
-    if (!s) {
-        print_error("app_open %s: %s\n", url, err.message_en);
-        error_clear(&err);
-        fail();
-    }
-    return s;
-}
 
 /* ---- records ----------------------------------------------------------------------------- */
 
@@ -87,26 +73,19 @@ static void seed_divisions(Fx *fx)
 
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    fx->store = open_app(fx->url);
-    seed_divisions(fx);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, 2);
     *state = fx;
+    seed_divisions(fx);
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
-        return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    fx->store = open_app(fx->url);
-    seed_divisions(fx);
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, 2);
     *state = fx;
+    if (!fx)
+        return 0;
+    seed_divisions(fx);
     return 0;
 }
 
@@ -115,21 +94,13 @@ static int teardown(void **state)
     Fx *fx = *state;
     if (!fx)
         return 0;
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 /* Valid codes: 91440300708461136T is a real, published code; the others are built here. */

@@ -6,7 +6,7 @@
  *
  * The store tests run on SQLite (a fresh temp file) and on PostgreSQL (YINGJI_TEST_PG, a
  * fresh schema). */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/clock.h"
@@ -20,9 +20,7 @@
 #define POOL 2
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
-    int pg;
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
 } Fx;
 
 static const Actor county_duty = {1, "duty", ROLE_DUTY_OFFICER, "620390", 0};
@@ -191,40 +189,21 @@ static void seed(Fx *fx)
     assert_ok(run(fx, &actor_system, types_tx, NULL, &err), err);
 }
 
-static Store *open_app(const char *url)
-{
-    Error err = ERROR_INIT;
-    Store *s = app_open(url, POOL, &err);
-    if (!s) {
-        print_error("app_open %s: %s\n", url, err.message_en);
-        error_clear(&err);
-        fail();
-    }
-    return s;
-}
-
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    fx->store = open_app(fx->url);
-    seed(fx);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, POOL);
     *state = fx;
+    seed(fx);
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
-        return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    fx->store = open_app(fx->url);
-    seed(fx);
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, POOL);
     *state = fx;
+    if (!fx)
+        return 0;
+    seed(fx);
     return 0;
 }
 
@@ -234,21 +213,13 @@ static int teardown(void **state)
     clock_set_offset(0);
     if (!fx)
         return 0;
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 /* ---- operations -------------------------------------------------------------------------- */

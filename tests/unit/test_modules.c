@@ -4,7 +4,7 @@
  * hashes, the audit entries' jurisdiction, and the authenticator refusing unknown tokens.
  *
  * Runs on SQLite (a fresh temp file) and on PostgreSQL (YINGJI_TEST_PG, a fresh schema). */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/log.h"
@@ -18,10 +18,8 @@
 #define PG_SCHEMA "yj_modules_test"
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
     char dir[TEST_URL_MAX];
-    int pg;
 } Fx;
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -51,18 +49,6 @@ static void write_national(const char *dir, const char *bad_street)
     write_file(dir, "streets.csv", streets);
 }
 
-static Store *open_app(const char *url)
-{
-    Error err = ERROR_INIT;
-    Store *s = app_open(url, 2, &err);
-    if (!s) {
-        print_error("app_open %s: %s\n", url, err.message_en);
-        error_clear(&err);
-        fail();
-    }
-    return s;
-}
-
 static void make_dir(Fx *fx)
 {
     snprintf(fx->dir, sizeof fx->dir, "/tmp/yingji-modules-XXXXXX");
@@ -71,26 +57,19 @@ static void make_dir(Fx *fx)
 
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    fx->store = open_app(fx->url);
-    make_dir(fx);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, 2);
     *state = fx;
+    make_dir(fx);
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
-        return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    fx->store = open_app(fx->url);
-    make_dir(fx);
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, 2);
     *state = fx;
+    if (!fx)
+        return 0;
+    make_dir(fx);
     return 0;
 }
 
@@ -99,9 +78,6 @@ static int teardown(void **state)
     Fx *fx = *state;
     if (!fx)
         return 0;
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
     static const char *const files[] = {"provinces.csv", "cities.csv", "areas.csv", "streets.csv"};
     for (int i = 0; i < 4; i++) {
         char path[TEST_URL_MAX + 32];
@@ -109,18 +85,13 @@ static int teardown(void **state)
         unlink(path);
     }
     rmdir(fx->dir);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 static int64_t count(Store *s, const char *sql, const char *arg)

@@ -15,7 +15,7 @@
  *     duplicates only, no warning raised twice.
  *
  * Runs on SQLite (a fresh temp file) and on PostgreSQL (YINGJI_TEST_PG, a fresh schema). */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/clock.h"
@@ -31,10 +31,8 @@
 #define S 1000LL /* one second in ms */
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
-    int pg;
-    int64_t t0; /* base event time, ms */
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
+    int64_t t0;      /* base event time, ms */
     json_int_t point, combo_point, rain_rule, gnss_rule;
 } Fx;
 
@@ -263,41 +261,23 @@ static void populate(Fx *fx)
     fx->t0 = (clock_real_now_ms() / 60000) * 60000 - 7200 * S;
 }
 
-static Store *open_app(const char *url)
-{
-    Error err = ERROR_INIT;
-    Store *s = app_open(url, 4, &err);
-    if (!s) {
-        print_error("app_open %s: %s\n", url, err.message_en);
-        fail();
-    }
-    return s;
-}
-
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    fx->store = open_app(fx->url);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, 4);
+    *state = fx;
     mon_engine_reset();
     populate(fx);
-    *state = fx;
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, 4);
+    *state = fx;
+    if (!fx)
         return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    fx->store = open_app(fx->url);
     mon_engine_reset();
     populate(fx);
-    *state = fx;
     return 0;
 }
 
@@ -308,21 +288,13 @@ static int teardown(void **state)
         return 0;
     mon_engine_reset();
     clock_set_offset(0);
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 #define AT(sec) ((long long)(fx->t0 + (sec)*S))

@@ -5,7 +5,7 @@
  * figures computed by hand; and cases_create_from_incident.
  *
  * Runs on SQLite (a fresh temp file) and on PostgreSQL (YINGJI_TEST_PG, a fresh schema). */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/log.h"
@@ -17,9 +17,7 @@
 #define POOL 2
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
-    int pg;
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
 } Fx;
 
 static const Actor county_admin = {1, "county", ROLE_ADMIN, "620390", 0};
@@ -27,18 +25,6 @@ static const Actor commander = {2, "cmd", ROLE_COMMANDER, "620390", 0};
 static const Actor duty = {3, "duty", ROLE_DUTY_OFFICER, "620390", 0};
 static const Actor town_admin = {4, "town1", ROLE_ADMIN, "620390100", 0};
 static const Actor other_admin = {5, "other", ROLE_ADMIN, "620321", 0};
-
-static Store *open_app(const char *url)
-{
-    Error err = ERROR_INIT;
-    Store *s = app_open(url, POOL, &err);
-    if (!s) {
-        print_error("app_open %s: %s\n", url, err.message_en);
-        error_clear(&err);
-        fail();
-    }
-    return s;
-}
 
 static void print_err(const char *what, const Error *err)
 {
@@ -244,26 +230,19 @@ static void add_divisions(Fx *fx)
 
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    fx->store = open_app(fx->url);
-    add_divisions(fx);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, POOL);
     *state = fx;
+    add_divisions(fx);
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
-        return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    fx->store = open_app(fx->url);
-    add_divisions(fx);
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, POOL);
     *state = fx;
+    if (!fx)
+        return 0;
+    add_divisions(fx);
     return 0;
 }
 
@@ -272,21 +251,13 @@ static int teardown(void **state)
     Fx *fx = *state;
     if (!fx)
         return 0;
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 /* A plan: title, level, division, event types, response levels (JSON), body, revision due. */

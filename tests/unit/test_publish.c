@@ -12,7 +12,7 @@
  *   the monitoring hand-off: one draft per message;
  *   CAP: export → import → export gives the same bytes; a bad document is refused with its
  *     problems located and nothing stored; the issued message validates. */
-#include "test_util.h"
+#include "test_app.h"
 
 #include "app.h"
 #include "core/clock.h"
@@ -32,10 +32,8 @@
 #define SECRET "cb-secret-123"
 
 typedef struct Fx {
-    Store *store;
-    char url[TEST_URL_MAX + 64];
+    TEST_APP_FIELDS; /* first: tests/unit/test_app.h */
     char spool[256];
-    int pg;
 } Fx;
 
 static const Actor town_duty = {101, "town1", ROLE_DUTY_OFFICER, "620390100", 0};
@@ -258,13 +256,8 @@ static int request(Fx *fx, const char *method, const char *path, const char *sec
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static Fx *setup_common(Fx *fx)
+static void setup_common(Fx *fx)
 {
-    Error err = ERROR_INIT;
-    fx->store = app_open(fx->url, 4, &err);
-    if (!fx->store)
-        print_error("app_open: %s\n", err.message_en);
-    assert_non_null(fx->store);
     snprintf(fx->spool, sizeof fx->spool, "/tmp/yingji-publish-spool-XXXXXX");
     assert_non_null(mkdtemp(fx->spool));
     ServerConfig cfg = {0};
@@ -274,27 +267,23 @@ static Fx *setup_common(Fx *fx)
     unsetenv("YINGJI_ACK_MINUTES");
     publish_module.start(fx->store);
     use_channels(fx, NULL);
-    return fx;
 }
 
 static int setup_sqlite(void **state)
 {
-    Fx *fx = xcalloc(1, sizeof *fx);
-    test_sqlite_url(fx->url);
-    *state = setup_common(fx);
+    Fx *fx = test_app_new(sizeof *fx, 0, PG_SCHEMA, 4);
+    *state = fx;
+    setup_common(fx);
     return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *base = test_pg_url();
-    *state = NULL;
-    if (!base)
+    Fx *fx = test_app_new(sizeof *fx, 1, PG_SCHEMA, 4);
+    *state = fx;
+    if (!fx)
         return 0;
-    Fx *fx = xcalloc(1, sizeof *fx);
-    fx->pg = 1;
-    test_pg_schema_url(base, PG_SCHEMA, fx->url, sizeof fx->url);
-    *state = setup_common(fx);
+    setup_common(fx);
     return 0;
 }
 
@@ -307,24 +296,16 @@ static int teardown(void **state)
     pub_directory_reset();
     pub_rows_at_issue = PUB_ROWS_AT_ISSUE;
     clock_set_offset(0);
-    store_close(fx->store);
-    if (!fx->pg)
-        test_sqlite_remove(fx->url);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", fx->spool);
     assert_int_equal(system(cmd), 0);
-    free(fx);
+    test_app_free(fx);
     return 0;
 }
 
 static Fx *fixture(void **state)
 {
-    Fx *fx = *state;
-    if (!fx) {
-        print_message("skipped: YINGJI_TEST_PG is not set\n");
-        skip();
-    }
-    return fx;
+    return test_app_fixture(state);
 }
 
 /* ---- workflow ---------------------------------------------------------------------------- */
