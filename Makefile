@@ -90,6 +90,7 @@ bench: build/bench/nearby build/yingji
 	bench/nearby/run.sh build/bench/nearby
 	bench/ingest/run.sh
 	bench/fanout/run.sh
+	bench/fanout/enqueue.sh
 
 # A short libFuzzer run of every parser from its seed corpus (new inputs go to build/fuzz).
 FUZZ_SECONDS ?= 20
