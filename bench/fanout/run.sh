@@ -23,7 +23,7 @@
 #      ST_DWithin on the sphere; the script fails otherwise) and prints a table, the ratios
 #      PostGIS / Yingji and memory.
 #
-# Env: POINTS (default 1000000), RUNS (default 7). See bench/fanout/RESULTS.md.
+# Env: POINTS (default 1000000), RUNS (default 7). See docs/performance.md, "Warning fan-out".
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
