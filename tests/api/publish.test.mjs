@@ -109,6 +109,9 @@ test('issue: targets, sending through the spool, answer link, SMS reply, app ans
   assert.equal(r.status, 200, show(r))
   assert.equal(r.json.state, 'issued')
   assert.match(r.json.identifier, /^\d{14}_\d{14}_\d$/)
+  // the steps offered now: cancel, never the internal supersede
+  const steps = r.json.actions.map((a) => a.action)
+  assert.ok(steps.includes('cancel') && !steps.includes('supersede'), JSON.stringify(steps))
   warning = r.json
   assert.ok(warning.targets_total >= 10, show(r))
   // the issue queued the recipients in outbox batches; the sender writes their rows and sends

@@ -27,9 +27,21 @@ static int html(Req *req, Resp *resp, int status, StrBuf *sb)
     return 0;
 }
 
+/* The steps the actor may take now. "supersede" is left out: issuing an update does it, no
+ * route offers it. */
 static json_t *with_actions(json_t *w, const Actor *actor)
 {
-    json_object_set_new(w, "actions", workflow_actions(&pub_flow, pub_json_str(w, "state"), actor));
+    json_t *all = workflow_actions(&pub_flow, pub_json_str(w, "state"), actor),
+           *shown = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(all, i, a)
+    {
+        if (strcmp(json_string_value(json_object_get(a, "action")), "supersede") != 0)
+            json_array_append(shown, a);
+    }
+    json_decref(all);
+    json_object_set_new(w, "actions", shown);
     return w;
 }
 
