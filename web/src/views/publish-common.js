@@ -87,23 +87,29 @@ export function pct(part, whole) {
   return Math.round((Number(part || 0) * 1000) / w) / 10 + '%'
 }
 
-// Headlines of warnings by id (visit tasks and targets hold only the id), fetched once each.
+// Headlines of warnings by id (visit tasks hold only the id): the newest 200 within the
+// user's jurisdiction, listed once, again (at most every 10 s) for an id not among them. A task
+// may belong to a warning issued above the user's jurisdiction (a county warning seen from a
+// town): GET /publish-warnings/:id would be 404, so it shows as "#id".
 const headlines = reactive({})
-const pendingHeadlines = new Set()
+let listed = 0
+let listing = null
+function listHeadlines() {
+  if (listing || Date.now() - listed < 10000) return
+  listing = api
+    .get('publish-warnings', { page_size: 200, sort: '-id' })
+    .then((r) => {
+      for (const w of (r && r.items) || []) headlines[w.id] = w.headline
+    })
+    .catch(() => {})
+    .finally(() => {
+      listed = Date.now()
+      listing = null
+    })
+}
 export function warningHeadline(id) {
   if (id === null || id === undefined || id === '') return ''
   if (id in headlines) return headlines[id]
-  if (!pendingHeadlines.has(String(id))) {
-    pendingHeadlines.add(String(id))
-    api
-      .get('publish-warnings/' + encodeURIComponent(id))
-      .then((r) => {
-        const w = r && r.item ? r.item : r
-        headlines[id] = (w && w.headline) || '#' + id
-      })
-      .catch(() => {
-        headlines[id] = '#' + id
-      })
-  }
+  listHeadlines()
   return ''
 }
