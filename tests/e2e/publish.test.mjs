@@ -258,10 +258,16 @@ test('预警发布与叫应: draft → review → issue, live 叫应 board, 我�
     assert.equal(await commander.locator('[data-test=publish-verdict]').innerText(), '进行中')
     await commander.locator('[data-test=publish-pending] .el-table__body .el-table__row').first().waitFor()
     // every target sent to (the spool channel) before the answer
-    await commander.waitForFunction(() => {
-      const el = document.querySelector('[data-test=publish-totals]')
-      return el && Number(el.dataset.targeted) > 0 && Number(el.dataset.settled) >= Number(el.dataset.targeted)
-    })
+    await commander
+      .waitForFunction(() => {
+        const el = document.querySelector('[data-test=publish-totals]')
+        return el && Number(el.dataset.targeted) > 0 && Number(el.dataset.settled) >= Number(el.dataset.targeted)
+      })
+      .catch(async (e) => {
+        const pr = await api(commander, 'GET', `/api/v1/publish-warnings/${warningId}/progress`)
+        const shown = await commander.locator('[data-test=publish-totals]').evaluate((el) => ({ ...el.dataset }))
+        throw new Error(`not every target sent: board ${JSON.stringify(shown)}, server ${JSON.stringify(pr.body && pr.body.totals)}: ${e.message}`)
+      })
     await commander.locator('[data-test=publish-towns] .el-table__body .el-table__row', { hasText: '青石镇' }).first().waitFor({ state: 'attached' })
   })
 

@@ -244,8 +244,11 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
       return /公里/.test(txt) ? n * 1000 : n
     })
     for (let i = 1; i < dists.length; i++) assert.ok(dists[i] >= dists[i - 1] - 10, `nearest first: ${dists[i - 1]} then ${dists[i]}`)
+    // The nearest may be any located record (a 责任人 of the 叫应 directory too); an earlier
+    // popup may still be open: wait for the one of the clicked item.
+    const nearTitle = (await page.locator('[data-test=nearby-item] .nearby-title').first().innerText()).trim()
     await page.locator('[data-test=nearby-item]').first().click()
-    await page.locator('[data-test=map-popup]').waitFor()
+    await page.locator('[data-test=map-popup]', { hasText: nearTitle }).first().waitFor()
     await page.waitForTimeout(800)
     await page.screenshot({ path: path.join(OUT, 'nearby.png') })
   })
