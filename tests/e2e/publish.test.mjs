@@ -5,13 +5,14 @@
 // town1 (password YINGJI_DEMO_PASSWORD, default Yingji@2026). Screenshots go to tests/out/.
 //
 // Checks: the duty officer (值班员) drafts a warning through the form — GB/T 35561 event type,
-// orange level, 青石镇 as target division and a circle drawn on the map — and submits it; he
+// orange level, 青石镇 as target division, a circle and a triangle drawn on the map — and submits it; he
 // has no 审核/签发 button. The commander (指挥长) approves and issues it (confirmation box); the
 // progress board shows targeted > 0 and the 30-minute clock. The information officer (info, a
 // 青石镇 directory person with an account) answers on 我的叫应 in a phone-size window, and the
 // commander's board counts the answer without a reload (SSE). The info officer records a
 // 上门提醒 for a special-group member of the warning on the phone page; the board counts it
-// too. 打印报告 opens the printable report. An invalid CAP file is refused with every problem
+// too. 打印报告 opens the printable report; the CAP export holds the area; 解除 asks for its
+// reason. An invalid CAP file is refused with every problem
 // listed (line, path). The town duty officer (town1) sees 青石镇's warnings and not a draft of
 // another town. Nothing is fetched from another host; no console error.
 import { test, before, after } from 'node:test'
@@ -154,7 +155,7 @@ test('预警发布与叫应: draft → review → issue, live 叫应 board, 我�
   let commander
   let info
 
-  await t.test('the duty officer drafts a warning with a division target and a circle, and submits it', async () => {
+  await t.test('the duty officer drafts a warning with a division target, a circle and a polygon, and submits it', async () => {
     duty = await loginAs('duty')
     await openMenu(duty, 'warnings', '预警发布与叫应')
     await duty.waitForURL(/\/warnings$/)
@@ -191,6 +192,12 @@ test('预警发布与叫应: draft → review → issue, live 叫应 board, 我�
     const mb = await mapEl.boundingBox()
     await mapEl.click({ position: { x: mb.width / 2, y: mb.height / 2 } })
     await dlg.locator('[data-test=area-shape][data-kind=circle]').waitFor()
+    // and a triangle: three vertices clicked, then 完成
+    await dlg.locator('[data-test=area-draw-polygon]').click()
+    await dlg.locator('[data-test=area-finish]').waitFor()
+    for (const [fx, fy] of [[0.3, 0.3], [0.45, 0.3], [0.38, 0.45]]) await mapEl.click({ position: { x: mb.width * fx, y: mb.height * fy } })
+    await dlg.locator('[data-test=area-finish]').click()
+    await dlg.locator('[data-test=area-shape][data-kind=polygon]').waitFor()
     await duty.screenshot({ path: path.join(OUT, 'publish-form.png') })
     await dlg.locator('[data-test=pf-save]').click()
     await duty.waitForURL(/\/warnings\/\d+$/)
@@ -205,6 +212,9 @@ test('预警发布与叫应: draft → review → issue, live 叫应 board, 我�
     assert.equal(rec.event_code.slice(0, 3), '11B', 'a 气象灾害 event code: ' + rec.event_code)
     assert.equal((rec.circles || []).length, 1, 'the drawn circle is stored')
     assert.ok(rec.circles[0].radius_m > 0 && Math.abs(rec.circles[0].lon - 102) < 2, 'the circle has a centre and radius: ' + JSON.stringify(rec.circles))
+    assert.equal((rec.polygons || []).length, 1, 'the drawn polygon is stored')
+    assert.equal(rec.polygons[0].type, 'Polygon')
+    assert.equal(rec.polygons[0].coordinates[0].length, 4, 'three vertices and the closing one: ' + JSON.stringify(rec.polygons))
 
     // a duty officer may submit, not approve or issue
     await duty.locator('[data-test=publish-detail-action-submit]').click()
@@ -324,6 +334,23 @@ test('预警发布与叫应: draft → review → issue, live 叫应 board, 我�
     assert.match(report.url(), new RegExp(`/api/v1/publish-warnings/${warningId}/report$`))
     assert.match(await report.locator('body').innerText(), /青石镇/)
     await report.close()
+  })
+
+  await t.test('CAP export, then 解除 with its reason and confirmation', async () => {
+    const cap = await commander.evaluate(async (u) => (await fetch(u, { credentials: 'same-origin' })).text(), `/api/v1/publish-warnings/${warningId}/cap.xml`)
+    assert.match(cap, /<msgType>Alert<\/msgType>/)
+    assert.match(cap, /<valueName>GB\/T 2260<\/valueName>/, 'the target division as a geocode')
+    assert.match(cap, /<circle>/, 'the drawn circle')
+    assert.match(cap, /<polygon>/, 'the drawn polygon')
+    await commander.locator('[data-test=publish-detail-action-cancel]').click()
+    const box = commander.locator('.publish-reason-box')
+    await box.waitFor()
+    await box.locator('.el-message-box__btns .el-button--primary').click() // no reason: refused in the box
+    await box.locator('.el-message-box__errormsg').waitFor()
+    await box.locator('input').fill('大风已减弱（浏览器测试）')
+    await box.locator('.el-message-box__btns .el-button--primary').click()
+    await commander.locator(`[data-test=publish-detail-page][data-id="${warningId}"][data-state=cancelled]`).waitFor()
+    assert.equal(await commander.locator('[data-test=publish-detail-action-cancel]').count(), 0, 'no 解除 once cancelled')
   })
 
   await t.test('a town duty officer sees only their town’s warnings', async () => {
