@@ -21,7 +21,8 @@ if [ -z "${YINGJI_URL:-}" ] && [ -x build/yingji ]; then
 	tmp=$(mktemp -d)
 	port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 	./build/yingji demo --db "sqlite:$tmp/e2e.db" >"$tmp/demo.log" 2>&1 || { cat "$tmp/demo.log"; exit 1; }
-	./build/yingji serve --db "sqlite:$tmp/e2e.db" --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
+	# its own data directory: the spool channel's file is locked by the server writing it
+	YINGJI_DATA_DIR="$tmp/data" ./build/yingji serve --db "sqlite:$tmp/e2e.db" --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 	server_pid=$!
 	YINGJI_URL="http://127.0.0.1:$port"
 	export YINGJI_URL

@@ -157,11 +157,11 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
   })
 
   await t.test('a capability still being built opens its 建设中 page', async () => {
-    await page.goto(BASE_URL + '/warnings') // also checks the server's SPA fallback and session restore
+    await page.goto(BASE_URL + '/indicators') // also checks the server's SPA fallback and session restore
     const ph = page.locator('[data-test=placeholder]')
     await ph.waitFor()
     const text = await ph.innerText()
-    assert.match(text, /预警发布/)
+    assert.match(text, /指标考核/)
     assert.match(text, /建设中/)
   })
 

@@ -27,7 +27,18 @@ export const MENU = [
       { path: '/monitor-rules', name: 'monitor-rules', title: '预警规则', view: 'RegistryView', entity: 'monitor-rules' },
       { path: '/monitor-advice', name: 'monitor-advice', title: '防控建议', view: 'RegistryView', entity: 'monitor-advice' },
       { path: '/monitor-warnings', name: 'monitor-warnings', title: '预警记录', view: 'MonitorWarningsView' },
-      { path: '/warnings', name: 'warnings', title: '预警发布', capability: 'C5' },
+    ],
+  },
+  {
+    // 预警发布与叫应 (SPEC C4, docs/publish.md)
+    title: '预警发布与叫应',
+    icon: 'Promotion',
+    children: [
+      { path: '/warnings', name: 'warnings', title: '预警发布', view: 'PublishWarningsView', roles: ['admin', 'duty_officer', 'commander', 'inspector', 'viewer', 'info_officer'] },
+      { path: '/publish-mine', name: 'publish-mine', title: '我的叫应', view: 'PublishMineView' },
+      { path: '/publish-visits', name: 'publish-visits', title: '上门提醒', view: 'PublishVisitsView', roles: ['admin', 'duty_officer', 'commander', 'inspector', 'viewer', 'info_officer'] },
+      { path: '/publish-people', name: 'publish-people', title: '责任人名录', view: 'RegistryView', entity: 'publish-people', roles: ['admin', 'duty_officer', 'commander', 'inspector', 'viewer', 'info_officer'] },
+      { path: '/publish-specials', name: 'publish-specials', title: '特殊群体', view: 'RegistryView', entity: 'publish-specials', roles: ['admin', 'duty_officer', 'commander', 'inspector', 'viewer', 'info_officer'] },
     ],
   },
   {

@@ -25,6 +25,10 @@ const views = {
   MonitorPointsView: () => import('./views/MonitorPointsView.vue'),
   MonitorGatewaysView: () => import('./views/MonitorGatewaysView.vue'),
   MonitorWarningsView: () => import('./views/MonitorWarningsView.vue'),
+  PublishWarningsView: () => import('./views/PublishWarningsView.vue'),
+  PublishWarningView: () => import('./views/PublishWarningView.vue'),
+  PublishMineView: () => import('./views/PublishMineView.vue'),
+  PublishVisitsView: () => import('./views/PublishVisitsView.vue'),
 }
 
 // Registry pages share views/RegistryView.vue; each gets its own component name so that
@@ -67,6 +71,9 @@ const routes = [
   // 一企一码: the phone page a QR code opens (no login, no menu).
   { path: '/m/e/:token', name: 'public-enterprise', component: () => import('./views/PublicEnterpriseView.vue'), meta: { public: true, title: '企业信息' } },
   { path: '/m/report/:id', name: 'mobile-field-report', component: () => import('./views/MobileFieldReportView.vue'), meta: { title: '现场反馈' } },
+  // 叫应 in the field (phones, no menu): one's own warnings to answer, the visit tasks.
+  { path: '/m/publish/mine', name: 'mobile-publish-mine', component: views.PublishMineView, props: { mobile: true }, meta: { title: '我的叫应' } },
+  { path: '/m/publish/visits', name: 'mobile-publish-visits', component: views.PublishVisitsView, props: { mobile: true }, meta: { title: '上门提醒' } },
   {
     path: '/',
     component: () => import('./layout/AppLayout.vue'),
@@ -75,6 +82,7 @@ const routes = [
       ...shellRoutes,
       // Pages outside the menu: one incident's command page, global search results.
       { path: 'command/:id', name: 'command-detail', component: views.CommandView, meta: { title: '指挥调度', group: '值守指挥', groups: ['值守指挥'], keepAlive: false, viewName: 'CommandView' } },
+      { path: 'warnings/:id', name: 'warning-detail', component: views.PublishWarningView, meta: { title: '预警详情', group: '预警发布与叫应', groups: ['预警发布与叫应'], keepAlive: false, viewName: 'PublishWarningView' } },
       { path: 'search', name: 'search', component: views.SearchView, meta: { title: '全文搜索', keepAlive: false, viewName: 'SearchView' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue'), meta: { title: '无权限' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
