@@ -309,3 +309,25 @@ json_t *workflow_actions(const Workflow *wf, const char *state, const Actor *act
     }
     return out;
 }
+
+json_t *workflow_history_json(StoreConn *c, Arena *arena, const char *table, const char *key,
+                              Error *err)
+{
+    DbRows rows;
+    DbValue p[] = {db_text(table), db_text(key)};
+    if (store_query(c, arena,
+                    "SELECT from_state, to_state, action, actor_name, at, input_json"
+                    " FROM workflow_history WHERE entity = $1 AND record_key = $2 ORDER BY id",
+                    p, 2, &rows, err) < 0)
+        return NULL;
+    json_t *out = json_array();
+    for (int i = 0; i < rows.nrows; i++) {
+        json_t *in = db_cell(&rows, i, 5) ? json_loads(db_cell(&rows, i, 5), 0, NULL) : NULL;
+        json_array_append_new(out,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "from",
+                                        db_cell(&rows, i, 0), "to", db_cell(&rows, i, 1), "action",
+                                        db_cell(&rows, i, 2), "by", db_cell(&rows, i, 3), "at",
+                                        db_cell(&rows, i, 4), "input", in ? in : json_null()));
+    }
+    return out;
+}

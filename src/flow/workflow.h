@@ -47,5 +47,9 @@ int workflow_apply(Tx *tx, const Workflow *wf, const char *key, const char *acti
                    const char **new_state, Error *err);
 /* Actions available to the actor in a state (for UIs); returns a new JSON array. */
 json_t *workflow_actions(const Workflow *wf, const char *state, const Actor *actor);
+/* The steps a record went through, oldest first: a new JSON array of {from, to, action, by,
+ * at, input}; NULL with err on a store error. */
+json_t *workflow_history_json(StoreConn *c, Arena *arena, const char *table, const char *key,
+                              Error *err);
 
 #endif

@@ -238,6 +238,12 @@ test('CAP export and import; update and cancel', async () => {
   const c = await commander.post(`${P}/publish-warnings/${warning.id}/cancel`, { reason: '降雨减弱' })
   assert.equal(c.status, 200, show(c))
   assert.equal(c.json.state, 'cancelled')
+  // the record shows the steps it went through, with who and the reason
+  const g = await commander.get(`${P}/publish-warnings/${warning.id}`)
+  assert.equal(g.status, 200)
+  assert.deepEqual(g.json.history.map((h) => h.action), ['submit', 'approve', 'issue', 'cancel'])
+  assert.equal(g.json.history[3].input.reason, '降雨减弱')
+  assert.ok(Array.isArray(g.json.actions))
 
   // the cancellation is a CAP Cancel message referencing the issued one, and valid CAP
   const cx = await commander.get(`${P}/publish-warnings/${warning.id}/cap.xml`)

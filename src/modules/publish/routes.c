@@ -45,6 +45,25 @@ static json_t *with_actions(json_t *w, const Actor *actor)
     return w;
 }
 
+/* GET /:id — the warning with the steps the actor may take and the steps it went through
+ * (who, when, the reason of a return or a cancel). */
+static int warning_get(Req *req, Resp *resp, Error *err)
+{
+    json_t *w = NULL, *hist = NULL;
+    const char *key = req_param(req, "id");
+    StoreConn *c = store_acquire(req->store);
+    int rc = entity_get(c, &publish_warnings_entity, req->actor, key, &w, err);
+    if (rc == 0 && !(hist = workflow_history_json(c, req->arena, "publish_warnings", key, err)))
+        rc = -1;
+    store_release(req->store, c);
+    if (rc < 0) {
+        json_decref(w);
+        return -1;
+    }
+    json_object_set_new(w, "history", hist);
+    return resp_json(resp, 200, with_actions(w, req->actor));
+}
+
 /* ---- workflow steps: POST /api/v1/publish-warnings/:id/<action> -------------------------- */
 
 typedef struct StepCtx {
@@ -581,7 +600,18 @@ static int visit_done(Req *req, Resp *resp, Error *err)
     }
 
 static const Route routes[] = {
-    ENTITY_ROUTES_NO_DELETE(&publish_warnings_entity, "/api/v1/publish-warnings", READ, DRAFT),
+    {"GET", "/api/v1/publish-warnings", entity_handle_list, READ, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "列表查询", 0},
+    {"GET", "/api/v1/publish-warnings/export.csv", entity_handle_export, READ, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "导出CSV", 0},
+    {"POST", "/api/v1/publish-warnings/import.csv", entity_handle_import, DRAFT, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "导入CSV", ROUTE_RAW_BODY},
+    {"GET", "/api/v1/publish-warnings/:id", warning_get, READ, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "查看（含可办理操作与办理记录）", 0},
+    {"POST", "/api/v1/publish-warnings", entity_handle_create, DRAFT, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "新建", 0},
+    {"PATCH", "/api/v1/publish-warnings/:id", entity_handle_update, DRAFT, SCOPE_JURISDICTION,
+     &publish_warnings_entity, "修改", 0},
     {"POST", "/api/v1/publish-warnings/import.cap", warning_import, DRAFT, SCOPE_JURISDICTION, NULL,
      "导入CAP预警报文为草稿", ROUTE_RAW_BODY},
     {"GET", "/api/v1/publish-warnings/:id/cap.xml", warning_cap, READ, SCOPE_JURISDICTION, NULL,

@@ -406,34 +406,13 @@ static int handle_list(Req *req, Resp *resp, Error *err)
     return 0;
 }
 
-static json_t *history_of(StoreConn *c, Arena *arena, const char *key, Error *err)
-{
-    DbRows rows;
-    DbValue p[] = {db_text(key)};
-    if (store_query(c, arena,
-                    "SELECT from_state, to_state, action, actor_name, at, input_json"
-                    " FROM workflow_history WHERE entity = 'tips' AND record_key = $1 ORDER BY id",
-                    p, 1, &rows, err) < 0)
-        return NULL;
-    json_t *out = json_array();
-    for (int i = 0; i < rows.nrows; i++) {
-        json_t *in = db_cell(&rows, i, 5) ? json_loads(db_cell(&rows, i, 5), 0, NULL) : NULL;
-        json_array_append_new(out,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "from",
-                                        db_cell(&rows, i, 0), "to", db_cell(&rows, i, 1), "action",
-                                        db_cell(&rows, i, 2), "by", db_cell(&rows, i, 3), "at",
-                                        db_cell(&rows, i, 4), "input", in ? in : json_null()));
-    }
-    return out;
-}
-
 static int handle_get(Req *req, Resp *resp, Error *err)
 {
     json_t *tip = NULL, *hist = NULL;
     const char *key = req_param(req, "id");
     StoreConn *c = store_acquire(req->store);
     int rc = entity_get(c, &tips_entity, req->actor, key, &tip, err);
-    if (rc == 0 && !(hist = history_of(c, req->arena, key, err)))
+    if (rc == 0 && !(hist = workflow_history_json(c, req->arena, "tips", key, err)))
         rc = -1;
     store_release(req->store, c);
     if (rc < 0) {
