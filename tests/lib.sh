@@ -1,10 +1,30 @@
+# shellcheck shell=bash
 # tests/lib.sh — shell helpers shared by the test runners that spawn servers on both backends
-# (tests/api/run.sh, tests/mqtt/run.sh, tests/restart/run.sh). Sourced, never run.
+# (tests/api/run.sh, tests/mqtt/run.sh, tests/restart/run.sh, tests/restart/publish.sh).
+# Sourced from the project root, never run.
 #
-# The runner sets before sourcing: `tag` (the prefix of its messages, e.g. "api"), `tmp` (a
-# temporary directory it removes), `backends` ("sqlite postgres" or API_BACKENDS), and keeps
+# The runner sets `tag` (the prefix of its messages, e.g. "api") before sourcing, and before
+# calling the helpers `tmp` (a temporary directory it removes), `backends` ("sqlite postgres"
+# or API_BACKENDS); it keeps
 # the globals `server_pid` (the running server, or empty), `cluster` (the PostgreSQL test
 # cluster's directory, or empty), `total_pass` and `total_fail`.
+
+# server_bin SUMMARY — sets `bin` to the sanitizer build (build/yingji-san) when it exists, else
+# build/yingji, as an absolute path, and exports the sanitizer options of the runs; when neither
+# exists, says so and ends the run with the line "SUMMARY: 0 passed, 1 failed".
+# shellcheck disable=SC2154 # tag: set by the runner
+server_bin() {
+    bin=build/yingji-san
+    [ -x "$bin" ] || bin=build/yingji
+    if [ ! -x "$bin" ]; then
+        echo "$tag: build/yingji-san and build/yingji are missing (run make build/yingji-san)" >&2
+        echo "$1: 0 passed, 1 failed"
+        exit 1
+    fi
+    bin="$PWD/$bin"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+}
 
 # A free loopback TCP port.
 free_port() {

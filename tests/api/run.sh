@@ -16,31 +16,22 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
 
-bin=build/yingji-san
-[ -x "$bin" ] || bin=build/yingji
-if [ ! -x "$bin" ]; then
-    echo "api: build/yingji-san and build/yingji are missing (run make build/yingji-san)" >&2
-    echo "api tests: 0 passed, 1 failed"
-    exit 1
-fi
-bin="$root/$bin"
+tag=api
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+server_bin "api tests"
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/api/)
 backends=${API_BACKENDS:-sqlite postgres}
 
 mkdir -p tests/out
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tmp=$(mktemp -d /tmp/yingji-api.XXXXXX)
-tag=api
 cluster=""
 server_pid=""
 total_pass=0
 total_fail=0
-# shellcheck source=tests/lib.sh
-. tests/lib.sh
 
 trap 'kill_leftovers; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

@@ -24,14 +24,10 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
 
-bin=build/yingji-san
-[ -x "$bin" ] || bin=build/yingji
-if [ ! -x "$bin" ]; then
-    echo "mqtt: build/yingji-san and build/yingji are missing (run make build/yingji-san)" >&2
-    echo "mqtt tests: 0 passed, 1 failed"
-    exit 1
-fi
-bin="$root/$bin"
+tag=mqtt
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+server_bin "mqtt tests"
 broker_bin=/usr/sbin/mosquitto
 for tool in "$broker_bin" mosquitto_pub mosquitto_sub; do
     if ! command -v "$tool" >/dev/null; then
@@ -46,19 +42,14 @@ files=("$@")
 backends=${API_BACKENDS:-sqlite postgres}
 
 mkdir -p tests/out
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tmp=$(mktemp -d /tmp/yingji-mqtt.XXXXXX)
-tag=mqtt
 cluster=""
 server_pid=""
 broker_pid=""
 broker_pidfile=""
 total_pass=0
 total_fail=0
-# shellcheck source=tests/lib.sh
-. tests/lib.sh
 
 # The broker may have been restarted by the tests: the pid file names the current one.
 stop_broker() {

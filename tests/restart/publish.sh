@@ -13,22 +13,18 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
-bin=build/yingji-san
-[ -x "$bin" ] || bin=build/yingji
-bin="$root/$bin"
+tag=restart-publish
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+server_bin "publish restart tests"
 backends=${API_BACKENDS:-sqlite postgres}
 mkdir -p tests/out
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tmp=$(mktemp -d /tmp/yingji-restart-publish.XXXXXX)
-tag=restart-publish
 cluster=""
 server_pid=""
 stub_pid=""
 total_pass=0
 total_fail=0
-# shellcheck source=tests/lib.sh
-. tests/lib.sh
 trap '[ -z "$stub_pid" ] || kill "$stub_pid" 2>/dev/null; kill_leftovers; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 

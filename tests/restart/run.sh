@@ -26,28 +26,19 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
 
-bin=build/yingji-san
-[ -x "$bin" ] || bin=build/yingji
-if [ ! -x "$bin" ]; then
-    echo "restart: build/yingji-san and build/yingji are missing (run make build/yingji-san)" >&2
-    echo "restart tests: 0 passed, 1 failed"
-    exit 1
-fi
-bin="$root/$bin"
+tag=restart
+# shellcheck source=tests/lib.sh
+. tests/lib.sh
+server_bin "restart tests"
 backends=${API_BACKENDS:-sqlite postgres}
 
 mkdir -p tests/out
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tmp=$(mktemp -d /tmp/yingji-restart.XXXXXX)
-tag=restart
 cluster=""
 server_pid=""
 total_pass=0
 total_fail=0
-# shellcheck source=tests/lib.sh
-. tests/lib.sh
 
 trap 'kill_leftovers; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
