@@ -19,6 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, collectErrors, isAuthProbe, keepLocal } from './browser.mjs'
 
 const BASE_URL = (process.env.YINGJI_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
 const USER = process.env.YINGJI_USER || 'admin'
@@ -26,7 +27,6 @@ const PASSWORD = process.env.YINGJI_PASSWORD || 'Admin@12345'
 const GATEWAY_KEY = process.env.YINGJI_GATEWAY_KEY || 'GW-DEMO-01:demo-gw-01-key'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const OUT = path.resolve(HERE, '..', 'out')
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
 // Sensors of GW-DEMO-01 with a plain threshold rule, and a value at 黄色 (III) for each.
 const CANDIDATES = [
@@ -42,41 +42,20 @@ let userDataDir
 const offsite = []
 const consoleErrors = []
 
-function isLocal(url) {
-  const u = new URL(url)
-  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true
-  return LOCAL_HOSTS.has(u.hostname) || u.hostname.startsWith('127.')
-}
-
-function expectedConsoleError(msg) {
-  const loc = msg.location() || {}
-  return /status of 401/.test(msg.text()) && /\/api\/v1\/auth\/me(\?|$)/.test(loc.url || '')
-}
-
 before(async () => {
   fs.mkdirSync(OUT, { recursive: true })
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yingji-e2e-mon-'))
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    ...CHROMIUM,
     viewport: { width: 1440, height: 900 },
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
     acceptDownloads: false,
   })
-  await context.route('**/*', (route) => {
-    const url = route.request().url()
-    if (isLocal(url)) return route.continue()
-    offsite.push(url)
-    return route.abort('blockedbyclient')
-  })
+  await keepLocal(context, offsite)
   page = context.pages()[0] || (await context.newPage())
   page.setDefaultTimeout(20000)
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !expectedConsoleError(msg)) consoleErrors.push(`${msg.text()} @ ${(msg.location() || {}).url || ''}`)
-  })
-  page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message))
+  collectErrors(page, consoleErrors, isAuthProbe)
 })
 
 after(async () => {

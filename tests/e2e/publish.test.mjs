@@ -21,12 +21,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, collectErrors, isAuthProbe, keepLocal } from './browser.mjs'
 
 const BASE_URL = (process.env.YINGJI_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
 const DEMO_PASSWORD = process.env.YINGJI_DEMO_PASSWORD || 'Yingji@2026'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const OUT = path.resolve(HERE, '..', 'out')
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 const TOWN = '620390100' // 青石镇: town1's town, where the demo account "info" is in the directory
 const OTHER_TOWN = '620390101' // 河西镇
 const STAMP = Date.now().toString(36).toUpperCase()
@@ -36,26 +36,16 @@ const contexts = []
 const offsite = []
 const consoleErrors = []
 
-function isLocal(url) {
-  const u = new URL(url)
-  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true
-  return LOCAL_HOSTS.has(u.hostname) || u.hostname.startsWith('127.')
-}
-
 function expectedConsoleError(msg) {
+  if (isAuthProbe(msg)) return true
   const loc = msg.location() || {}
-  if (/status of 401/.test(msg.text()) && /\/api\/v1\/auth\/me(\?|$)/.test(loc.url || '')) return true
   // the invalid CAP file of the import check is refused on purpose
   return /status of 422/.test(msg.text()) && /\/api\/v1\/publish-warnings\/import\.cap$/.test(loc.url || '')
 }
 
 before(async () => {
   fs.mkdirSync(OUT, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  })
+  browser = await chromium.launch(CHROMIUM)
 })
 
 after(async () => {
@@ -73,18 +63,10 @@ async function loginAs(user, { phone = false, start = '/' } = {}) {
     timezoneId: 'Asia/Shanghai',
   })
   contexts.push(ctx)
-  await ctx.route('**/*', (route) => {
-    const url = route.request().url()
-    if (isLocal(url)) return route.continue()
-    offsite.push(url)
-    return route.abort('blockedbyclient')
-  })
+  await keepLocal(ctx, offsite)
   const page = await ctx.newPage()
   page.setDefaultTimeout(20000)
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !expectedConsoleError(msg)) consoleErrors.push(`${user}: ${msg.text()} @ ${(msg.location() || {}).url || ''}`)
-  })
-  page.on('pageerror', (e) => consoleErrors.push(`${user}: pageerror: ${e.message}`))
+  collectErrors(page, consoleErrors, expectedConsoleError, `${user}: `)
   await page.goto(BASE_URL + start)
   await page.waitForURL(/\/login/)
   await page.locator('input[data-test=login-username], [data-test=login-username] input').fill(user)

@@ -24,32 +24,19 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, collectErrors, isAuthProbe, isLocal, keepLocal } from './browser.mjs'
 
 const BASE_URL = (process.env.YINGJI_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '')
 const USER = process.env.YINGJI_USER || 'admin'
 const PASSWORD = process.env.YINGJI_PASSWORD || 'Admin@12345'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const OUT = path.resolve(HERE, '..', 'out')
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
 let context
 let page
 let userDataDir
 const offsite = [] // requests that tried to leave the machine
 const consoleErrors = []
-
-function isLocal(url) {
-  const u = new URL(url)
-  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true
-  return LOCAL_HOSTS.has(u.hostname) || u.hostname.startsWith('127.')
-}
-
-// Before login the app asks GET /api/v1/auth/me, which answers 401 by design: Chromium
-// logs that failed load as a console error. It is the only one allowed.
-function expectedConsoleError(msg) {
-  const loc = msg.location() || {}
-  return /status of 401/.test(msg.text()) && /\/api\/v1\/auth\/me(\?|$)/.test(loc.url || '')
-}
 
 /** Waits until the element's box stays put (map fitting and resizing are done). */
 async function waitStable(locator) {
@@ -67,35 +54,16 @@ before(async () => {
   fs.mkdirSync(OUT, { recursive: true })
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yingji-e2e-'))
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
+    ...CHROMIUM,
     viewport: { width: 1440, height: 900 },
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
     acceptDownloads: false,
   })
-  await context.route('**/*', (route) => {
-    const url = route.request().url()
-    if (isLocal(url)) return route.continue()
-    offsite.push(url)
-    return route.abort('blockedbyclient')
-  })
+  await keepLocal(context, offsite)
   page = context.pages()[0] || (await context.newPage())
   page.setDefaultTimeout(20000)
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !expectedConsoleError(msg)) consoleErrors.push(`${msg.text()} @ ${(msg.location() || {}).url || ''}`)
-  })
-  page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message))
+  collectErrors(page, consoleErrors, isAuthProbe)
 })
 
 after(async () => {
@@ -391,26 +359,16 @@ test('web UI: login, 一张图, 用户管理, resource layers, registries, nothi
     await page.locator('[data-test=command-title]').waitFor()
     const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'yingji-e2e-b-'))
     const ctxB = await chromium.launchPersistentContext(dirB, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      ...CHROMIUM,
       viewport: { width: 1440, height: 900 },
       locale: 'zh-CN',
       timezoneId: 'Asia/Shanghai',
     })
     try {
-      await ctxB.route('**/*', (route) => {
-        const url = route.request().url()
-        if (isLocal(url)) return route.continue()
-        offsite.push(url)
-        return route.abort('blockedbyclient')
-      })
+      await keepLocal(ctxB, offsite)
       const pb = ctxB.pages()[0] || (await ctxB.newPage())
       pb.setDefaultTimeout(20000)
-      pb.on('console', (msg) => {
-        if (msg.type() === 'error' && !expectedConsoleError(msg)) consoleErrors.push(`page B: ${msg.text()} @ ${(msg.location() || {}).url || ''}`)
-      })
-      pb.on('pageerror', (e) => consoleErrors.push('page B: pageerror: ' + e.message))
+      collectErrors(pb, consoleErrors, isAuthProbe, 'page B: ')
       await pb.goto(BASE_URL + '/command/' + target.id)
       await pb.waitForURL(/\/login/)
       await pb.locator('input[data-test=login-username], [data-test=login-username] input').fill(USER)
